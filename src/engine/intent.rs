@@ -1,0 +1,190 @@
+//! What a question asks for, read from its shape: a date ("when"), a number ("how
+//! many"), an actor ("who", "which country"), a place ("where") or a reason ("why"); and
+//! who it says did something ("why did *Ukraine* withdraw"), so that a fact about what
+//! someone else did is not offered as the answer.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::knowledge::Supply;
+
+/// What a question asks for. `wants` is empty when any fact may answer ("what did
+/// Russia demand", yes/no questions).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Intent {
+    pub wants: Vec<Supply>,
+    /// Entities the question names as doing the thing asked about.
+    pub subjects: Vec<String>,
+}
+
+impl Intent {
+    /// Whether a fact that supplies `supplies` can answer.
+    pub fn accepts(&self, supplies: &[Supply]) -> bool {
+        self.wants.is_empty() || self.wants.iter().any(|w| supplies.contains(w))
+    }
+
+    /// Whether a fact whose actors are `actors` is about what the question's subjects
+    /// did. A fact that names no actors constrains nothing.
+    pub fn subjects_match(&self, actors: &[String]) -> bool {
+        actors.is_empty() || self.subjects.iter().all(|s| actors.contains(s))
+    }
+}
+
+struct Shape {
+    pattern: Regex,
+    wants: &'static [Supply],
+}
+
+/// Question shapes, over lowercased canonical words joined by single spaces. The one
+/// that matches earliest in the question decides ("when and where" asks for a date).
+static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
+    use Supply::*;
+    let shape = |pattern: &str, wants: &'static [Supply]| Shape {
+        pattern: Regex::new(pattern).expect("valid regex"),
+        wants,
+    };
+    vec![
+        shape(
+            r"\b(?:when|since when|how long ago|(?:what|which) (?:date|day|month|year|time)|in what year|on what day|what was the date)\b",
+            &[Date],
+        ),
+        shape(
+            r"\b(?:how (?:many|much|long|big|large)|number of|what (?:number|amount|percentage|share|figure)|how many days)\b",
+            &[Number],
+        ),
+        shape(
+            r"\b(?:where|(?:which|what) (?:city|cities|town|place|places|sea|port|ports|region|suburb|coast|location|venue)|in what (?:city|place))\b",
+            &[Place],
+        ),
+        shape(
+            r"\b(?:which|what) (?:country|countries|nation|nations)\b",
+            &[Actor, Place],
+        ),
+        shape(
+            r"\b(?:who|whom|whose|(?:which|what) (?:side|sides|leader|leaders|organization|organisation|organizations|organisations|body|group|mediator|mediators|state|states|president|court|official|officials|person|people))\b",
+            &[Actor],
+        ),
+        shape(
+            r"\b(?:why|for what reason|how come|what (?:was|is|were|are) the reasons?|(?:what|which) reasons?|what (?:caused|led to|prompted|triggered|made)|reason for|reasons for)\b",
+            &[Reason],
+        ),
+    ]
+});
+
+/// Auxiliary verbs after which a question names its subject: "why *did* Ukraine ...".
+const AUXILIARIES: &[&str] = &[
+    "did", "does", "do", "has", "have", "had", "is", "was", "were", "are", "will", "would", "can",
+    "could", "should",
+];
+
+/// Reads the intent from a question's canonical words; `entity_of` maps a canonical word
+/// to the entity it stands for.
+pub fn read(words: &[String], entity_of: impl Fn(&str) -> Option<String>) -> Intent {
+    let text = words.join(" ");
+    let wants = SHAPES
+        .iter()
+        .filter_map(|s| s.pattern.find(&text).map(|m| (m.start(), s.wants)))
+        .min_by_key(|(start, _)| *start)
+        .map(|(_, wants)| wants.to_vec())
+        .unwrap_or_default();
+    Intent {
+        wants,
+        subjects: subjects(words, entity_of),
+    }
+}
+
+/// The entities right after the first auxiliary verb that is followed by one ("did Russia
+/// and Ukraine sign" names both), skipping "the".
+fn subjects(words: &[String], entity_of: impl Fn(&str) -> Option<String>) -> Vec<String> {
+    for (i, word) in words.iter().enumerate() {
+        if !AUXILIARIES.contains(&word.as_str()) {
+            continue;
+        }
+        let mut found = Vec::new();
+        let mut rest = words[i + 1..].iter().map(String::as_str).peekable();
+        while let Some(w) = rest.next() {
+            if w == "the" {
+                continue;
+            }
+            match entity_of(w) {
+                Some(entity) => {
+                    if !found.contains(&entity) {
+                        found.push(entity);
+                    }
+                    if rest.peek().is_some_and(|&n| n == "and" || n == "or") {
+                        rest.next();
+                        continue;
+                    }
+                    break;
+                }
+                None => break,
+            }
+        }
+        if !found.is_empty() {
+            return found;
+        }
+    }
+    Vec::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Supply::*;
+
+    fn intent(q: &str) -> Intent {
+        let words: Vec<String> = q.split(' ').map(str::to_owned).collect();
+        read(&words, |w| match w {
+            "russia" | "putin" => Some("russia".into()),
+            "ukraine" | "zelensky" => Some("ukraine".into()),
+            "turkey" => Some("turkey".into()),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn reads_what_is_asked_for() {
+        let cases: &[(&str, &[Supply])] = &[
+            ("when was the grain agreement signed", &[Date]),
+            ("yo so when did it end", &[Date]),
+            ("what year did russia withdraw", &[Date]),
+            ("how many soldiers were released", &[Number]),
+            ("how long was the pause", &[Number]),
+            ("who mediates the exchanges", &[Actor]),
+            ("which country hosted the talks", &[Actor, Place]),
+            ("where did they meet", &[Place]),
+            ("which city was besieged", &[Place]),
+            ("why did russia withdraw", &[Reason]),
+            ("what was the reason for the collapse", &[Reason]),
+            ("when and where did they meet", &[Date]),
+            ("what did russia demand", &[]),
+            ("did zelensky invite putin", &[]),
+        ];
+        for (q, want) in cases {
+            assert_eq!(intent(q).wants, *want, "{q}");
+        }
+    }
+
+    #[test]
+    fn reads_who_the_question_says_acted() {
+        assert_eq!(intent("why did ukraine withdraw").subjects, ["ukraine"]);
+        assert_eq!(
+            intent("when did the russia and ukraine sign").subjects,
+            ["russia", "ukraine"]
+        );
+        assert_eq!(intent("has putin met zelensky").subjects, ["russia"]);
+        assert!(intent("when was the agreement signed").subjects.is_empty());
+        assert!(intent("who withdrew").subjects.is_empty());
+    }
+
+    #[test]
+    fn checks_facts_against_the_intent() {
+        let i = intent("why did ukraine withdraw");
+        assert!(!i.accepts(&[Date, Actor]));
+        assert!(i.accepts(&[Reason]));
+        assert!(!i.subjects_match(&["russia".into()]));
+        assert!(i.subjects_match(&["russia".into(), "ukraine".into()]));
+        assert!(i.subjects_match(&[]));
+    }
+}

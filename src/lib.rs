@@ -1,0 +1,28 @@
+//! parley answers questions about the direct talks between Russia and Ukraine since
+//! 2022, from a knowledge base curated by hand, with citations quoted verbatim from the
+//! source documents, and says so plainly when the documents do not answer.
+//!
+//! # Crate map
+//! - [`knowledge`]: sources, facts and aliases as loaded from `knowledge/`, and the
+//!   checks that stop a bad knowledge base from loading (quotes must be verbatim).
+//! - [`engine`]: the answer engine, pure and synchronous: question in, [`engine::Reply`]
+//!   out. No I/O, no clock, no runtime.
+//! - [`timeline`]: dates as precisely as the source gives them, and the dated facts in
+//!   order.
+//! - [`eval`]: scoring the engine on a question set.
+//! - [`render`]: replies, facts and timelines as text or JSON (pure).
+//! - [`config`]: `config/parley.toml`.
+//! - [`cli`]: the `parley` command line (the only module that reads files, stdin and the
+//!   clock).
+
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod eval;
+pub mod knowledge;
+pub mod render;
+pub mod timeline;
+
+pub use config::{Config, EngineConfig};
+pub use engine::{Engine, Reply};
+pub use knowledge::KnowledgeBase;
