@@ -16,7 +16,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::Config;
 use crate::engine::{AbstainReason, Engine, Reply};
 use crate::eval;
-use crate::knowledge::{KnowledgeBase, Severity, check};
+use crate::knowledge::{self, KnowledgeBase, Severity, check};
 use crate::render;
 use crate::timeline::{self, FactDate, TimelineQuery};
 
@@ -143,11 +143,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 pub fn load_engine(dir: &Path, config: &Config) -> Result<Engine> {
-    let kb = KnowledgeBase::load(dir).with_context(|| {
-        format!(
-            "cannot load the knowledge base from {} (run from the repository root, or pass --knowledge DIR)",
+    let kb = KnowledgeBase::load(dir).map_err(|e| {
+        let hint = match e {
+            knowledge::LoadError::Io { .. } => {
+                " (run parley from the repository root, or pass --knowledge DIR)"
+            }
+            knowledge::LoadError::Invalid(_) => " (`parley check` lists every problem)",
+        };
+        anyhow::Error::new(e).context(format!(
+            "cannot load the knowledge base from {}{hint}",
             dir.display()
-        )
+        ))
     })?;
     for warning in &kb.warnings {
         tracing::warn!("{warning}");
@@ -199,11 +205,10 @@ fn print_explanation(engine: &Engine, question: &str) -> Result<()> {
     }
     writeln!(out, "candidates (score = coverage/2 + similarity/2):")?;
     for c in e.candidates.iter().take(5) {
-        let flags = match (c.supplies_wanted, c.subjects_match) {
-            (true, true) => "",
-            (false, _) => "  [does not supply what is asked]",
-            (true, false) => "  [about another actor]",
-        };
+        let flags = c
+            .ineligible_because()
+            .map(|why| format!("  [{why}]"))
+            .unwrap_or_default();
         writeln!(
             out,
             "  {:.3}  cov {:.2}  sim {:.2}  {}{}",

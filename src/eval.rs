@@ -133,7 +133,7 @@ impl Report {
     pub fn render(&self, show_failures: bool) -> String {
         let mut out = String::new();
         let pct = |t: &Tally| format!("{:5.1}% ({}/{})", 100.0 * t.share(), t.passed, t.total);
-        let _ = writeln!(out, "{:<16} {}", "kind", "passed");
+        let _ = writeln!(out, "{:<16} passed", "kind");
         for (kind, tally) in &self.by_kind {
             let _ = writeln!(out, "{kind:<16} {}", pct(tally));
         }

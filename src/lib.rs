@@ -11,7 +11,7 @@
 //!   order.
 //! - [`eval`]: scoring the engine on a question set.
 //! - [`render`]: replies, facts and timelines as text or JSON (pure).
-//! - [`config`]: `config/parley.toml`.
+//! - [`config`]: the settings file, `config/parley.toml`.
 //! - [`cli`]: the `parley` command line (the only module that reads files, stdin and the
 //!   clock).
 

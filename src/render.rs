@@ -99,7 +99,7 @@ pub fn reply_text(kb: &KnowledgeBase, reply: &Reply<'_>, max_chars: usize) -> St
             suggestions,
             ..
         } => {
-            let mut out = String::from(match reason {
+            let mut out = match reason {
                 AbstainReason::Empty => {
                     "That question has no words in it. Ask about the Russia–Ukraine talks, for example: \"When was the grain deal signed?\""
                         .to_string()
@@ -113,7 +113,7 @@ pub fn reply_text(kb: &KnowledgeBase, reply: &Reply<'_>, max_chars: usize) -> St
                 AbstainReason::Ambiguous => {
                     "I am not sure which of these you mean, so I will not guess.".to_string()
                 }
-            });
+            };
             out.push('\n');
             if !suggestions.is_empty() {
                 let _ = writeln!(out, "\nQuestions I can answer that come close:");

@@ -203,7 +203,7 @@ mod tests {
 
     #[test]
     fn orders_by_start_then_shorter_first() {
-        let mut dates = vec![d("2023-07"), d("2022"), d("2022-02-24"), d("2022-02")];
+        let mut dates = [d("2023-07"), d("2022"), d("2022-02-24"), d("2022-02")];
         dates.sort();
         let got: Vec<String> = dates.iter().map(|d| d.to_string()).collect();
         assert_eq!(got, ["2022", "2022-02", "2022-02-24", "2023-07"]);

@@ -2,7 +2,7 @@
 //! canonical form, stopwords dropped, the rest stemmed. For questions, misspelt words are
 //! first corrected against the knowledge base's own vocabulary.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rust_stemmers::{Algorithm, Stemmer};
 
@@ -41,6 +41,10 @@ const QUESTION_WORD_FIXES: &[(&str, &str)] = &[
     ("whys", "why"),
 ];
 
+/// Variants of aliases by their first word: (variant words, canonical words), longest
+/// variant first.
+type AliasTable = HashMap<String, Vec<(Vec<String>, Vec<String>)>>;
+
 /// A text taken apart for matching.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Analyzed {
@@ -55,9 +59,12 @@ pub struct Analyzed {
 /// Turns text into terms. Built once from the lexicon and the knowledge base's texts.
 pub struct Analyzer {
     /// First word of a variant -> (variant words, canonical words), longest variant first.
-    aliases: HashMap<String, Vec<(Vec<String>, Vec<String>)>>,
+    aliases: AliasTable,
     stemmer: Stemmer,
     vocabulary: Vocabulary,
+    /// Stems of the vocabulary: a word whose stem is known ("sever" for "severed") is
+    /// not a typo.
+    known_stems: HashSet<String>,
     question_fixes: HashMap<&'static str, Vec<String>>,
 }
 
@@ -74,14 +81,17 @@ impl Analyzer {
     /// Builds the analyzer; `texts` are every text of the knowledge base that questions
     /// are matched against, and make up the vocabulary that typos are corrected to.
     pub fn new<'a>(lexicon: &Lexicon, texts: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut aliases: HashMap<String, Vec<(Vec<String>, Vec<String>)>> = HashMap::new();
+        let mut aliases = AliasTable::new();
         let mut vocabulary = VocabularyBuilder::default();
         for alias in &lexicon.aliases {
             let canonical = text::tokenize(&alias.canonical);
             vocabulary.add_words(&canonical);
-            for variant in &alias.variants {
+            // A phrase that is already canonical is kept whole, so that "arrest warrant"
+            // is not read as "arrest" + ("warrant" -> "arrest warrant").
+            let itself = (canonical.len() > 1).then(|| alias.canonical.clone());
+            for variant in alias.variants.iter().chain(itself.as_ref()) {
                 let words = text::tokenize(variant);
-                if words.is_empty() || words == canonical {
+                if words.is_empty() {
                     continue;
                 }
                 vocabulary.add_words(&words);
@@ -102,10 +112,18 @@ impl Analyzer {
             .iter()
             .map(|(from, to)| (*from, to.split(' ').map(str::to_owned).collect()))
             .collect();
+        let stemmer = Stemmer::create(Algorithm::English);
+        let vocabulary = vocabulary.build();
+        let known_stems = vocabulary
+            .counts
+            .keys()
+            .map(|w| stemmer.stem(w).into_owned())
+            .collect();
         Analyzer {
             aliases,
-            stemmer: Stemmer::create(Algorithm::English),
-            vocabulary: vocabulary.build(),
+            stemmer,
+            vocabulary,
+            known_stems,
             question_fixes,
         }
     }
@@ -122,7 +140,11 @@ impl Analyzer {
         for word in text::tokenize(question) {
             if let Some(fixed) = self.question_fixes.get(word.as_str()) {
                 words.extend(fixed.iter().cloned());
-            } else if let Some(corrected) = self.vocabulary.correct(&word) {
+            } else if let Some(corrected) = self
+                .vocabulary
+                .correct(&word)
+                .filter(|_| !self.known_stems.contains(&self.stem(&word)))
+            {
                 corrections.push((word, corrected.to_owned()));
                 words.push(corrected.to_owned());
             } else {
@@ -342,7 +364,7 @@ mod tests {
                     variants: vec!["pulled out".into(), "withdrew".into()],
                 },
             ],
-            entities: vec![],
+            ..Lexicon::default()
         };
         Analyzer::new(
             &lexicon,
@@ -368,8 +390,10 @@ mod tests {
     fn corrects_typos_against_the_vocabulary() {
         let a = analyzer();
         let got = a.analyze_question("zelenksy in istanbull exchnage");
-        assert_eq!(got.words, ["zelensky", "in", "istanbul", "exchange"]);
-        assert_eq!(got.corrections.len(), 3);
+        assert_eq!(got.words, ["zelensky", "in", "istanbull", "exchange"]);
+        // "istanbull" needs no correction: it stems to a known term.
+        assert_eq!(got.terms, ["zelenski", "istanbul", "exchang"]);
+        assert_eq!(got.corrections.len(), 2);
         // Four letters: only a swap is corrected; unknown words stay as they are.
         assert_eq!(a.analyze_question("kursk").words, ["kursk"]);
     }

@@ -56,6 +56,8 @@ impl Match {
 #[derive(Debug, Default)]
 pub struct Index {
     dictionary: HashMap<String, u32>,
+    /// Term id -> term.
+    terms: Vec<String>,
     idf: Vec<f32>,
     postings: Vec<Vec<u32>>,
     docs: Vec<Doc>,
@@ -111,8 +113,24 @@ impl Index {
         }
         let id = self.postings.len() as u32;
         self.dictionary.insert(term.to_owned(), id);
+        self.terms.push(term.to_owned());
         self.postings.push(Vec::new());
         id
+    }
+
+    /// Whether document `doc` has `term`.
+    pub fn doc_contains(&self, doc: usize, term: &str) -> bool {
+        self.dictionary
+            .get(term)
+            .is_some_and(|id| self.docs[doc].terms.binary_search(id).is_ok())
+    }
+
+    /// The terms of document `doc`.
+    pub fn doc_terms(&self, doc: usize) -> impl Iterator<Item = &str> {
+        self.docs[doc]
+            .terms
+            .iter()
+            .map(|&id| self.terms[id as usize].as_str())
     }
 
     /// The weight of a term the knowledge base does not have: that of a term in no fact.

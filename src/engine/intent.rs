@@ -16,6 +16,9 @@ pub struct Intent {
     pub wants: Vec<Supply>,
     /// Entities the question names as doing the thing asked about.
     pub subjects: Vec<String>,
+    /// A "wh" question takes what it says for granted ("why did the West agree" assumes
+    /// the West agreed); a yes/no question does not.
+    pub presupposes: bool,
 }
 
 impl Intent {
@@ -25,9 +28,13 @@ impl Intent {
     }
 
     /// Whether a fact whose actors are `actors` is about what the question's subjects
-    /// did. A fact that names no actors constrains nothing.
+    /// did: one of them acts in it ("will Zelensky and Putin meet" is about the fact in
+    /// which Zelensky calls for a meeting). A fact that names no actors constrains
+    /// nothing.
     pub fn subjects_match(&self, actors: &[String]) -> bool {
-        actors.is_empty() || self.subjects.iter().all(|s| actors.contains(s))
+        actors.is_empty()
+            || self.subjects.is_empty()
+            || self.subjects.iter().any(|s| actors.contains(s))
     }
 }
 
@@ -72,6 +79,10 @@ static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
     ]
 });
 
+static HOW_DID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\bhow (?:did|does|do|has|have|had|was|were|is|are)\b").expect("valid regex")
+});
+
 /// Auxiliary verbs after which a question names its subject: "why *did* Ukraine ...".
 const AUXILIARIES: &[&str] = &[
     "did", "does", "do", "has", "have", "had", "is", "was", "were", "are", "will", "would", "can",
@@ -88,9 +99,11 @@ pub fn read(words: &[String], entity_of: impl Fn(&str) -> Option<String>) -> Int
         .min_by_key(|(start, _)| *start)
         .map(|(_, wants)| wants.to_vec())
         .unwrap_or_default();
+    let presupposes = !wants.is_empty() || HOW_DID.is_match(&text);
     Intent {
         wants,
         subjects: subjects(words, entity_of),
+        presupposes,
     }
 }
 

@@ -19,12 +19,12 @@ pub mod text;
 pub use analyzer::Analyzed;
 pub use intent::Intent;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::config::EngineConfig;
 use crate::knowledge::{Fact, KnowledgeBase, Problem, Severity};
 use analyzer::Analyzer;
-use index::{DocTerms, Index, Match};
+use index::{DocTerms, Index, Match, QueryTerm};
 
 /// Why parley did not answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,12 +95,31 @@ pub struct Candidate<'e> {
     pub supplies_wanted: bool,
     /// The fact is about what the question's subject did.
     pub subjects_match: bool,
+    /// The fact names every person, place, body and number the question names.
+    pub names_match: bool,
+    /// The fact does not contradict what the question presupposes.
+    pub premise_holds: bool,
     pub best_question: &'e str,
 }
 
 impl Candidate<'_> {
     pub fn eligible(&self) -> bool {
-        self.supplies_wanted && self.subjects_match
+        self.supplies_wanted && self.subjects_match && self.names_match && self.premise_holds
+    }
+
+    /// Why the candidate cannot answer, if it cannot.
+    pub fn ineligible_because(&self) -> Option<&'static str> {
+        if !self.supplies_wanted {
+            Some("does not supply what is asked")
+        } else if !self.subjects_match {
+            Some("about another actor")
+        } else if !self.names_match {
+            Some("does not name what the question names")
+        } else if !self.premise_holds {
+            Some("contradicts the question's premise")
+        } else {
+            None
+        }
     }
 }
 
@@ -125,9 +144,88 @@ pub struct Engine {
     /// Index document number -> position in `kb.facts`; documents are in fact-id order
     /// so that ties between equal scores go to the smaller id.
     doc_fact: Vec<usize>,
-    /// Canonical word -> entity name.
+    /// Canonical word -> entity name, for reading a question's subjects.
     entities: HashMap<String, String>,
+    names: Names,
+    /// Document -> the entities its fact mentions or that act in it.
+    doc_entities: Vec<Vec<String>>,
 }
+
+/// The terms that name something, which a fact must share with a question to answer it.
+#[derive(Debug, Default)]
+struct Names {
+    /// Stems of the words for a side -> the side.
+    sides: HashMap<String, String>,
+    /// Stems of people's names -> their side.
+    people: HashMap<String, String>,
+    /// Stems of the knowledge base's proper nouns: places, bodies, months.
+    proper: HashSet<String>,
+    /// Stems of contradicting word groups.
+    contrasts: Vec<(Vec<String>, Vec<String>)>,
+    /// Stems a presupposing question must share with the fact that answers it.
+    presupposed: HashSet<String>,
+}
+
+impl Names {
+    fn is_named(&self, term: &str) -> bool {
+        self.sides.contains_key(term)
+            || self.people.contains_key(term)
+            || self.proper.contains(term)
+            || is_count(term)
+    }
+}
+
+/// A number that is not a year: "205", "60". A question that names one is about that
+/// number, and a fact without it does not answer it ("the 60-day truce"). Years are too
+/// often added as context ("in Istanbul in 2022") to be held to that.
+fn is_count(term: &str) -> bool {
+    term.bytes().all(|b| b.is_ascii_digit())
+        && !(term.len() == 4 && (b"19".contains(&term.as_bytes()[0]) || term.starts_with("20")))
+}
+
+/// Titles that are capitalised before names but name no one by themselves.
+const TITLES: &[&str] = &["President", "Ukrainian", "Russian", "US"];
+
+/// The capitalised words of `texts` that never appear in lower case in them and do not
+/// start a sentence: the proper nouns.
+fn proper_nouns<'a>(texts: impl IntoIterator<Item = &'a str> + Clone) -> Vec<String> {
+    let mut lower: HashSet<String> = HashSet::new();
+    let mut capital: Vec<String> = Vec::new();
+    for text in texts {
+        let mut sentence_start = true;
+        for raw in text.split_whitespace() {
+            let word: String = raw.chars().filter(|c| c.is_alphanumeric()).collect();
+            if !word.is_empty() {
+                let first_upper = word.chars().next().is_some_and(char::is_uppercase);
+                if !first_upper {
+                    lower.insert(word.to_lowercase());
+                } else if !sentence_start && !TITLES.contains(&word.as_str()) {
+                    capital.push(word.clone());
+                }
+            }
+            sentence_start = raw.ends_with(['.', '?', '!', ':', ';']) || raw.starts_with('-');
+        }
+    }
+    capital.retain(|w| !lower.contains(&w.to_lowercase()));
+    capital.sort();
+    capital.dedup();
+    capital
+}
+
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
 
 /// How steeply confidence rises with the match score, and the score at which it is
 /// one half. Chosen on the development question set so that confidence tracks the
@@ -160,6 +258,13 @@ impl Engine {
             let fact = &kb.facts[i];
             let mut content = analyzer.analyze_text(&fact.answer).terms;
             content.extend(analyzer.analyze_text(&fact.topic.replace('-', " ")).terms);
+            if let Some(date) = fact.date {
+                // "What happened in July 2022?" should find the facts of that month.
+                content.push(date.year.to_string());
+                if let Some(m) = date.month {
+                    content.push(analyzer.stem(MONTHS[usize::from(m) - 1]));
+                }
+            }
             for c in &fact.citations {
                 content.extend(analyzer.analyze_text(&c.quote).terms);
             }
@@ -173,13 +278,53 @@ impl Engine {
             }
         }));
         let mut entities = HashMap::new();
+        let mut names = Names::default();
         for entity in &kb.lexicon.entities {
-            for word in &entity.words {
-                for w in text::tokenize(word) {
-                    entities.insert(w, entity.name.clone());
+            for (words, stems) in [
+                (&entity.words, &mut names.sides),
+                (&entity.people, &mut names.people),
+            ] {
+                for word in words {
+                    for w in text::tokenize(word) {
+                        stems.insert(analyzer.stem(&w), entity.name.clone());
+                        entities.insert(w, entity.name.clone());
+                    }
                 }
             }
         }
+        let texts = kb.facts.iter().flat_map(|f| {
+            std::iter::once(f.answer.as_str()).chain(f.citations.iter().map(|c| c.quote.as_str()))
+        });
+        for noun in proper_nouns(texts) {
+            names.proper.extend(analyzer.analyze_text(&noun).terms);
+        }
+        let stems = |words: &[String]| -> Vec<String> {
+            words
+                .iter()
+                .flat_map(|w| analyzer.analyze_text(w).terms)
+                .collect()
+        };
+        names.contrasts = kb
+            .lexicon
+            .contrasts
+            .iter()
+            .map(|c| (stems(&c.these), stems(&c.those)))
+            .collect();
+        names.presupposed = stems(&kb.lexicon.presupposed.words).into_iter().collect();
+        let doc_entities = doc_fact
+            .iter()
+            .enumerate()
+            .map(|(doc, &i)| {
+                let mut sides: Vec<String> = index
+                    .doc_terms(doc)
+                    .filter_map(|t| names.sides.get(t).or_else(|| names.people.get(t)).cloned())
+                    .chain(kb.facts[i].actors.iter().cloned())
+                    .collect();
+                sides.sort();
+                sides.dedup();
+                sides
+            })
+            .collect();
         Engine {
             kb,
             config,
@@ -187,6 +332,8 @@ impl Engine {
             index,
             doc_fact,
             entities,
+            names,
+            doc_entities,
         }
     }
 
@@ -234,7 +381,7 @@ impl Engine {
             .index
             .search(&query)
             .into_iter()
-            .map(|m| self.candidate(&m, &intent))
+            .map(|m| self.candidate(&m, &intent, &query))
             .collect();
         let reply = self.decide(&candidates);
         Explanation {
@@ -246,8 +393,24 @@ impl Engine {
         }
     }
 
-    fn candidate(&self, m: &Match, intent: &Intent) -> Candidate<'_> {
+    fn candidate(&self, m: &Match, intent: &Intent, query: &[QueryTerm]) -> Candidate<'_> {
         let fact = &self.kb.facts[self.doc_fact[m.doc]];
+        let terms: Vec<String> = query.iter().map(|q| q.text.clone()).collect();
+        let mut m = m.clone();
+        if !intent.presupposes {
+            // A yes/no question is answered by a fact that says the contrary: "Does Moscow
+            // accept the claims?" by "Moscow denies the claims". The contrary word covers.
+            let total: f32 = query.iter().map(|q| q.weight).sum();
+            let contrary: f32 = query
+                .iter()
+                .filter(|q| !self.index.doc_contains(m.doc, &q.text))
+                .filter(|q| self.contrary_in(m.doc, &q.text))
+                .map(|q| q.weight)
+                .sum();
+            if total > 0.0 {
+                m.coverage = (m.coverage + contrary / total).min(1.0);
+            }
+        }
         Candidate {
             fact,
             coverage: m.coverage as f64,
@@ -255,8 +418,46 @@ impl Engine {
             score: m.score() as f64,
             supplies_wanted: intent.accepts(&fact.supplies),
             subjects_match: intent.subjects_match(&fact.actors),
+            names_match: terms.iter().all(|t| self.names_term(m.doc, t)),
+            premise_holds: !intent.presupposes || self.premise_holds(m.doc, &terms),
             best_question: &fact.questions[m.best_question],
         }
+    }
+
+    /// Whether the fact of `doc` says the contrary of `term`.
+    fn contrary_in(&self, doc: usize, term: &str) -> bool {
+        let has = |t: &String| self.index.doc_contains(doc, t);
+        self.names.contrasts.iter().any(|(these, those)| {
+            (these.iter().any(|t| t == term) && those.iter().any(has))
+                || (those.iter().any(|t| t == term) && these.iter().any(has))
+        })
+    }
+
+    /// Whether document `doc` accounts for term `t` of a question, when `t` names
+    /// something: it has the term itself, or (for a side) mentions that side, or (for a
+    /// person) that person's side acts in it.
+    fn names_term(&self, doc: usize, t: &str) -> bool {
+        if !self.names.is_named(t) || self.index.doc_contains(doc, t) {
+            return true;
+        }
+        let fact = &self.kb.facts[self.doc_fact[doc]];
+        if let Some(side) = self.names.people.get(t) {
+            return fact.actors.contains(side);
+        }
+        if let Some(side) = self.names.sides.get(t) {
+            return self.doc_entities[doc].contains(side);
+        }
+        false
+    }
+
+    /// Whether the fact of `doc` bears out what a presupposing question takes for
+    /// granted: it does not say the contrary of a question's word ("agree" against
+    /// "refused"), and it says every presupposed word the question uses ("refuse").
+    fn premise_holds(&self, doc: usize, terms: &[String]) -> bool {
+        terms.iter().all(|t| {
+            self.index.doc_contains(doc, t)
+                || !(self.contrary_in(doc, t) || self.names.presupposed.contains(t))
+        })
     }
 
     fn decide<'e>(&'e self, candidates: &[Candidate<'e>]) -> Reply<'e> {

@@ -71,8 +71,6 @@ const WORDS: &[&str] = &[
     "its",
     "itself",
     "just",
-    "let",
-    "lets",
     "may",
     "me",
     "might",

@@ -9,7 +9,7 @@ pub mod check;
 mod model;
 
 pub use check::{Problem, Severity};
-pub use model::{Alias, Citation, Entity, Fact, FactId, Lexicon, Origin, Source, Supply};
+pub use model::{Alias, Citation, Contrast, Entity, Fact, FactId, Lexicon, Origin, Source, Supply};
 
 use std::collections::BTreeMap;
 use std::fs;

@@ -160,6 +160,20 @@ pub struct Alias {
 pub struct Entity {
     pub name: String,
     pub words: Vec<String>,
+    /// People who act for it ("putin" for Russia). A question that names a person is
+    /// answered only by a fact that names them too, or in which their side acts.
+    #[serde(default)]
+    pub people: Vec<String>,
+}
+
+/// Two groups of words that contradict each other ("agree" and "refuse"). A question
+/// that presupposes one ("why did the West *agree* ...") is not answered by a fact that
+/// says the other.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contrast {
+    pub these: Vec<String>,
+    pub those: Vec<String>,
 }
 
 /// The knowledge base's own vocabulary rules.
@@ -170,6 +184,18 @@ pub struct Lexicon {
     pub aliases: Vec<Alias>,
     #[serde(default, rename = "entity")]
     pub entities: Vec<Entity>,
+    #[serde(default, rename = "contrast")]
+    pub contrasts: Vec<Contrast>,
+    #[serde(default)]
+    pub presupposed: Presupposed,
+}
+
+/// Words that a presupposing question ("why did ... *refuse*") must share with a fact
+/// for the fact to answer it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Presupposed {
+    pub words: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,0 +1,154 @@
+//! Behaviours of the answer engine on the bundled knowledge base.
+
+use parley::Reply;
+
+use crate::util::engine;
+
+fn answer(question: &str) -> Option<String> {
+    engine().ask(question).fact().map(|f| f.id.to_string())
+}
+
+#[test]
+fn answers_chat_style_questions() {
+    let cases = [
+        (
+            "<@123456789012345678> **when** was the grain deal signed??",
+            "grain-deal-brokered",
+        ),
+        (
+            "yo wait so who brokered the grain corridor",
+            "grain-deal-brokered",
+        ),
+        (
+            "when did russia pull out of the grain deal",
+            "grain-deal-russia-withdrew",
+        ),
+        (
+            "how many POWs were swapped last time",
+            "latest-exchange-205",
+        ),
+        (
+            "who mediates the swaps? https://example.com/x",
+            "uae-mediates-exchanges",
+        ),
+        ("wen did the war start", "invasion-launched"),
+        ("did the ICC issue a warrant for Putin", "icc-warrant-putin"),
+    ];
+    for (question, want) in cases {
+        assert_eq!(answer(question).as_deref(), Some(want), "{question}");
+    }
+}
+
+#[test]
+fn tolerates_typos_and_spelling_variants() {
+    let cases = [
+        (
+            "when did zelenksy call for a meeting in istanbull",
+            "zelensky-calls-putin-meeting",
+        ),
+        ("What did Zelenskyy say about NATO?", "zelensky-nato-truth"),
+        ("what happened in Kiev's suburb Bucha", "bucha-killings"),
+        (
+            "who mediates the prisonr exchnages",
+            "uae-mediates-exchanges",
+        ),
+        (
+            "Which role did Türkiye play in the grain deal?",
+            "grain-deal-brokered",
+        ),
+    ];
+    for (question, want) in cases {
+        assert_eq!(answer(question).as_deref(), Some(want), "{question}");
+    }
+}
+
+#[test]
+fn a_fact_that_does_not_supply_what_is_asked_does_not_answer() {
+    // The Qatar fact has no date; no fact counts the ships on the grain corridor.
+    for question in [
+        "When did Qatar start mediating?",
+        "How many ships used the grain corridor?",
+        "When did the UAE start mediating prisoner swaps?",
+    ] {
+        assert_eq!(answer(question), None, "{question}");
+    }
+}
+
+#[test]
+fn false_premises_are_not_affirmed() {
+    for question in [
+        "Why did Zelensky refuse to meet Putin?",
+        "Why did Ukraine withdraw from the grain deal?",
+        "Why did the ICC issue an arrest warrant for Zelensky?",
+        "Why did the West agree to lift sanctions on Russian agriculture?",
+        "How did the 60-day energy truce go?",
+    ] {
+        assert_eq!(answer(question), None, "{question}");
+    }
+}
+
+#[test]
+fn out_of_scope_questions_abstain_with_suggestions() {
+    for question in [
+        "What happened in the Kursk incursion?",
+        "What is the oil price cap?",
+        "Who heads the UN?",
+    ] {
+        let reply = engine().ask(question);
+        assert!(reply.fact().is_none(), "{question}");
+        assert!(reply.suggestions().len() <= 3);
+        for s in reply.suggestions() {
+            assert!(s.fact.questions.iter().any(|q| q == s.question));
+        }
+    }
+}
+
+#[test]
+fn yes_no_questions_get_the_fact_that_answers_them() {
+    // "Did Russia admit ...?" presupposes nothing: "Russia rejected ..." answers it.
+    assert_eq!(
+        answer("Did Russia admit to war crimes in Bucha?").as_deref(),
+        Some("war-crimes-accusations")
+    );
+    assert_eq!(
+        answer("Does Moscow accept the ICC's claims?").as_deref(),
+        Some("icc-warrant-putin")
+    );
+}
+
+#[test]
+fn replies_are_deterministic() {
+    for question in [
+        "what about the kids",
+        "grain",
+        "talks in turkey",
+        "zelensky",
+    ] {
+        let first = engine().explain(question);
+        for _ in 0..3 {
+            let again = engine().explain(question);
+            assert_eq!(format!("{:?}", first.reply), format!("{:?}", again.reply));
+            let ids = |e: &parley::engine::Explanation<'_>| {
+                e.candidates
+                    .iter()
+                    .map(|c| c.fact.id.to_string())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(ids(&first), ids(&again));
+        }
+    }
+}
+
+#[test]
+fn every_answer_cites_its_source_verbatim() {
+    let kb = engine().knowledge();
+    for fact in &kb.facts {
+        for question in &fact.questions {
+            if let Reply::Answer { fact, .. } = engine().ask(question) {
+                for c in &fact.citations {
+                    assert!(kb.source(&c.source).unwrap().text.contains(&c.quote));
+                }
+            }
+        }
+    }
+}

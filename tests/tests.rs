@@ -1,0 +1,12 @@
+//! parley's integration tests, as one binary (one link of the dependency graph).
+//!
+//! - `cli`: the real `parley` executable, as a user runs it.
+//! - `engine`: behaviours of the answer engine on the real knowledge base.
+//! - `quality`: the question sets, scored by `parley eval`.
+//! - `properties`: arbitrary input never panics and always yields a valid reply.
+
+mod cli;
+mod engine;
+mod properties;
+mod quality;
+mod util;
