@@ -34,7 +34,7 @@ impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             answer_threshold: 0.5,
-            ambiguity_margin: 0.02,
+            ambiguity_margin: 0.01,
             suggestion_floor: 0.3,
             max_suggestions: 3,
             max_question_chars: 1000,

@@ -53,7 +53,7 @@ static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
     };
     vec![
         shape(
-            r"\b(?:when|since when|how long ago|(?:what|which) (?:date|day|month|year|time)|in what year|on what day|what was the date)\b",
+            r"\b(?:when|since when|how long ago|(?:what|which) (?:date|day|month|year|time)|in what year|on what day|what was the date|dates?)\b",
             &[Date],
         ),
         shape(
