@@ -468,19 +468,18 @@ impl Engine {
             return self.abstain(
                 AbstainReason::NotCovered,
                 confidence(best_any) * 0.5,
-                None,
                 candidates,
             );
         };
         let shadow = (best_any - best.score).max(0.0) * SHADOW_PENALTY;
         let confidence = confidence(best.score - shadow);
         if confidence < self.config.answer_threshold {
-            return self.abstain(AbstainReason::NotCovered, confidence, None, candidates);
+            return self.abstain(AbstainReason::NotCovered, confidence, candidates);
         }
         if let Some(second) = runner_up
             && best.score - second.score < self.config.ambiguity_margin
         {
-            return self.abstain(AbstainReason::Ambiguous, confidence, None, candidates);
+            return self.abstain(AbstainReason::Ambiguous, confidence, candidates);
         }
         Reply::Answer {
             fact: best.fact,
@@ -492,13 +491,11 @@ impl Engine {
         &'e self,
         reason: AbstainReason,
         confidence: f64,
-        answered: Option<&Fact>,
         candidates: &[Candidate<'e>],
     ) -> Reply<'e> {
         let suggestions = candidates
             .iter()
             .filter(|c| c.score >= self.config.suggestion_floor)
-            .filter(|c| answered.is_none_or(|a| a.id != c.fact.id))
             .take(self.config.max_suggestions)
             .map(|c| Suggestion {
                 fact: c.fact,
