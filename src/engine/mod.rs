@@ -395,7 +395,6 @@ impl Engine {
 
     fn candidate(&self, m: &Match, intent: &Intent, query: &[QueryTerm]) -> Candidate<'_> {
         let fact = &self.kb.facts[self.doc_fact[m.doc]];
-        let terms: Vec<String> = query.iter().map(|q| q.text.clone()).collect();
         let mut m = m.clone();
         if !intent.presupposes {
             // A yes/no question is answered by a fact that says the contrary: "Does Moscow
@@ -418,8 +417,8 @@ impl Engine {
             score: m.score() as f64,
             supplies_wanted: intent.accepts(&fact.supplies),
             subjects_match: intent.subjects_match(&fact.actors),
-            names_match: terms.iter().all(|t| self.names_term(m.doc, t)),
-            premise_holds: !intent.presupposes || self.premise_holds(m.doc, &terms),
+            names_match: query.iter().all(|q| self.names_term(m.doc, &q.text)),
+            premise_holds: !intent.presupposes || self.premise_holds(m.doc, query),
             best_question: &fact.questions[m.best_question],
         }
     }
@@ -453,8 +452,8 @@ impl Engine {
     /// Whether the fact of `doc` bears out what a presupposing question takes for
     /// granted: it does not say the contrary of a question's word ("agree" against
     /// "refused"), and it says every presupposed word the question uses ("refuse").
-    fn premise_holds(&self, doc: usize, terms: &[String]) -> bool {
-        terms.iter().all(|t| {
+    fn premise_holds(&self, doc: usize, query: &[QueryTerm]) -> bool {
+        query.iter().map(|q| &q.text).all(|t| {
             self.index.doc_contains(doc, t)
                 || !(self.contrary_in(doc, t) || self.names.presupposed.contains(t))
         })
