@@ -79,6 +79,9 @@ pub enum Command {
     },
     /// Check the knowledge base; exits non-zero on any error.
     Check,
+    /// Run the Discord bot (token from DISCORD_TOKEN, or the file discord.token_file
+    /// names). Stops cleanly on Ctrl-C or SIGTERM.
+    Serve,
     /// Score the engine on a question set (JSON Lines).
     Eval {
         /// The question set.
@@ -111,6 +114,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         .unwrap_or_else(|| PathBuf::from("knowledge"));
     match cli.command {
         Command::Check => check_command(&knowledge_dir, &config),
+        Command::Serve => serve_command(&knowledge_dir, config),
         command => {
             let engine = load_engine(&knowledge_dir, &config)?;
             match command {
@@ -136,9 +140,90 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     json,
                     failures,
                 } => eval_command(&engine, &file, json, failures),
-                Command::Check => unreachable!("handled above"),
+                Command::Check | Command::Serve => unreachable!("handled above"),
             }
         }
+    }
+}
+
+/// The environment variable that holds the bot token.
+pub const TOKEN_VAR: &str = "DISCORD_TOKEN";
+/// The environment variable that overrides `discord.api_base`.
+pub const API_BASE_VAR: &str = "DISCORD_API_BASE";
+
+/// The bot token: `DISCORD_TOKEN`, else the file the config names. Checked before
+/// anything else is loaded, so that a missing token fails at once.
+fn token(config: &Config) -> Result<crate::discord::Token> {
+    let (raw, from) = match std::env::var(TOKEN_VAR) {
+        Ok(value) => (value, TOKEN_VAR.to_string()),
+        Err(_) => match &config.discord.token_file {
+            Some(path) => (
+                std::fs::read_to_string(path).with_context(|| {
+                    format!(
+                        "cannot read the token file {} (discord.token_file)",
+                        path.display()
+                    )
+                })?,
+                format!("the token file {}", path.display()),
+            ),
+            None => bail!(
+                "no Discord bot token: set the {TOKEN_VAR} environment variable (or name a file holding it with discord.token_file in the config)"
+            ),
+        },
+    };
+    crate::discord::Token::new(&raw)
+        .with_context(|| format!("the Discord bot token in {from} is empty or malformed"))
+}
+
+fn serve_command(knowledge_dir: &Path, config: Config) -> Result<ExitCode> {
+    let token = token(&config)?;
+    let api_base = std::env::var(API_BASE_VAR)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .or_else(|| config.discord.api_base.clone());
+    let engine = std::sync::Arc::new(load_engine(knowledge_dir, &config)?);
+    tracing::info!(
+        facts = engine.knowledge().facts.len(),
+        "knowledge base loaded"
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let options = crate::discord::ServeOptions {
+        token,
+        api_base,
+        discord: config.discord,
+    };
+    runtime.block_on(crate::discord::run(engine, options, shutdown_signal()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
     }
 }
 

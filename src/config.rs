@@ -10,6 +10,7 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub engine: EngineConfig,
+    pub discord: DiscordConfig,
 }
 
 /// How the engine decides between answering and abstaining.
@@ -38,6 +39,114 @@ impl Default for EngineConfig {
             suggestion_floor: 0.3,
             max_suggestions: 3,
             max_question_chars: 1000,
+        }
+    }
+}
+
+/// How `parley serve` talks to Discord. The token is never here: it comes from the
+/// `DISCORD_TOKEN` environment variable or from the file `token_file` names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscordConfig {
+    /// A file holding the bot token, read when `DISCORD_TOKEN` is not set.
+    pub token_file: Option<PathBuf>,
+    /// Where REST calls go instead of discord.com (a rate-limit proxy, or a test
+    /// stand-in); the `DISCORD_API_BASE` environment variable overrides it.
+    pub api_base: Option<String>,
+    /// Register the slash commands in this one server only (instant, for trying
+    /// changes) instead of globally.
+    pub dev_guild: Option<Snowflake>,
+    /// `"auto"` (as many shards as Discord recommends), or an explicit range of a
+    /// total: `{ first = 0, last = 1, total = 4 }` runs shards 0 and 1 of 4.
+    pub shards: Shards,
+    /// Channels where every message is taken as a question. Needs the privileged
+    /// Message Content intent; mentions and DMs work without it.
+    pub ask_channels: Vec<Snowflake>,
+    /// A user waits this long between questions (seconds; 0 turns it off).
+    pub user_cooldown_seconds: f64,
+    /// A channel gets at most one answer this often (seconds; 0 turns it off).
+    pub channel_cooldown_seconds: f64,
+    /// An edited question within this many seconds has its reply edited to match.
+    pub edit_window_seconds: u64,
+    /// Dated facts per page of `/timeline`.
+    pub timeline_page_size: usize,
+}
+
+impl Default for DiscordConfig {
+    fn default() -> Self {
+        DiscordConfig {
+            token_file: None,
+            api_base: None,
+            dev_guild: None,
+            shards: Shards::Auto,
+            ask_channels: Vec::new(),
+            user_cooldown_seconds: 5.0,
+            channel_cooldown_seconds: 1.0,
+            edit_window_seconds: 300,
+            timeline_page_size: 8,
+        }
+    }
+}
+
+/// A Discord id. Written in TOML as an integer or a string (ids copied from Discord
+/// are often pasted quoted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Snowflake(pub u64);
+
+impl<'de> Deserialize<'de> for Snowflake {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Int(u64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Int(n) => Ok(Snowflake(n)),
+            Raw::Text(s) => s.trim().parse().map(Snowflake).map_err(|_| {
+                serde::de::Error::custom(format!("{s:?} is not a Discord id (digits only)"))
+            }),
+        }
+    }
+}
+
+/// Which shards this process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Shards {
+    /// As many as Discord recommends, all in this process.
+    #[default]
+    Auto,
+    /// Shards `first..=last` of `total`.
+    Range { first: u32, last: u32, total: u32 },
+}
+
+impl<'de> Deserialize<'de> for Shards {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Range {
+            first: u32,
+            last: u32,
+            total: u32,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Word(String),
+            Range(Range),
+        }
+        let invalid = || {
+            serde::de::Error::custom(
+                "shards must be \"auto\" or { first = N, last = M, total = T } with N <= M < T",
+            )
+        };
+        match Raw::deserialize(d).map_err(|_| invalid())? {
+            Raw::Word(w) if w == "auto" => Ok(Shards::Auto),
+            Raw::Word(_) => Err(invalid()),
+            Raw::Range(Range { first, last, total }) if first <= last && last < total => {
+                Ok(Shards::Range { first, last, total })
+            }
+            Raw::Range(_) => Err(invalid()),
         }
     }
 }
@@ -95,6 +204,21 @@ impl Config {
         if e.max_question_chars == 0 {
             return Err("engine.max_question_chars must be at least 1".into());
         }
+        let d = &self.discord;
+        for (name, value) in [
+            ("discord.user_cooldown_seconds", d.user_cooldown_seconds),
+            (
+                "discord.channel_cooldown_seconds",
+                d.channel_cooldown_seconds,
+            ),
+        ] {
+            if !(0.0..=86_400.0).contains(&value) {
+                return Err(format!("{name} must be between 0 and 86400, not {value}"));
+            }
+        }
+        if !(1..=20).contains(&d.timeline_page_size) {
+            return Err("discord.timeline_page_size must be between 1 and 20".into());
+        }
         Ok(())
     }
 }
@@ -115,5 +239,33 @@ mod tests {
         assert!(toml::from_str::<Config>("[engine]\nanswer_treshold = 0.5").is_err());
         let c: Config = toml::from_str("[engine]\nanswer_threshold = 1.5").unwrap();
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn reads_discord_ids_and_shards_in_either_spelling() {
+        let c: Config = toml::from_str(
+            "[discord]\ndev_guild = \"123\"\nask_channels = [1, \"2\"]\nshards = { first = 0, last = 1, total = 4 }",
+        )
+        .unwrap();
+        assert_eq!(c.discord.dev_guild, Some(Snowflake(123)));
+        assert_eq!(c.discord.ask_channels, [Snowflake(1), Snowflake(2)]);
+        assert_eq!(
+            c.discord.shards,
+            Shards::Range {
+                first: 0,
+                last: 1,
+                total: 4
+            }
+        );
+        let auto: Config = toml::from_str("[discord]\nshards = \"auto\"").unwrap();
+        assert_eq!(auto.discord.shards, Shards::Auto);
+        for bad in [
+            "[discord]\nshards = \"many\"",
+            "[discord]\nshards = { first = 2, last = 1, total = 4 }",
+            "[discord]\nshards = { first = 0, last = 4, total = 4 }",
+            "[discord]\ndev_guild = \"abc\"",
+        ] {
+            assert!(toml::from_str::<Config>(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -12,11 +12,13 @@
 //! - [`eval`]: scoring the engine on a question set.
 //! - [`render`]: replies, facts and timelines as text or JSON (pure).
 //! - [`config`]: the settings file, `config/parley.toml`.
-//! - [`cli`]: the `parley` command line (the only module that reads files, stdin and the
-//!   clock).
+//! - [`discord`]: `parley serve`, the Discord bot: a thin adapter over the engine.
+//! - [`cli`]: the `parley` command line (with [`discord`], the only code that reads
+//!   files, stdin, the environment and the clock).
 
 pub mod cli;
 pub mod config;
+pub mod discord;
 pub mod engine;
 pub mod eval;
 pub mod knowledge;

@@ -1,0 +1,275 @@
+//! `parley serve`: the Discord bot. A thin adapter over the engine: it turns messages
+//! and interactions into questions, and the engine's replies into views
+//! ([`present`]), which [`send`] posts.
+//!
+//! - [`commands`]: the slash commands (`/ask`, `/timeline`, `/fact`, `/source`,
+//!   `/about`, `/help`).
+//! - [`events`]: questions by mention, DM or ask-channel; edited questions; buttons.
+//! - [`component`]: button ids, which carry all a button needs.
+//! - [`state`]: cooldowns and recent replies (in memory, time passed in).
+
+pub mod commands;
+pub mod component;
+pub mod events;
+pub mod present;
+pub mod send;
+pub mod state;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use poise::serenity_prelude as serenity;
+
+use crate::config::{DiscordConfig, Shards};
+use crate::engine::Engine;
+use present::View;
+use state::{Cooldowns, RecentReplies, Wait};
+
+pub type Error = anyhow::Error;
+pub type Context<'a> = poise::Context<'a, Bot, Error>;
+
+/// The bot token. Its `Debug` and `Display` never show it, so it cannot reach a log.
+#[derive(Clone)]
+pub struct Token(String);
+
+impl Token {
+    /// A token as given; surrounding whitespace (a trailing newline in a file) is
+    /// dropped, and a "Bot " prefix is accepted.
+    pub fn new(raw: &str) -> Option<Token> {
+        let t = raw.trim();
+        let t = t.strip_prefix("Bot ").unwrap_or(t).trim();
+        (!t.is_empty() && !t.chars().any(char::is_whitespace)).then(|| Token(t.to_string()))
+    }
+
+    fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(hidden)")
+    }
+}
+
+/// Everything `run` needs besides the engine.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub token: Token,
+    /// Where REST calls go instead of discord.com; the gateway is whatever that base
+    /// reports.
+    pub api_base: Option<String>,
+    pub discord: DiscordConfig,
+}
+
+/// The state shared by every handler, across shards. The engine is read-only.
+pub struct Bot {
+    pub engine: Arc<Engine>,
+    pub config: DiscordConfig,
+    ask_channels: HashSet<u64>,
+    cooldowns: Mutex<Cooldowns>,
+    pub(crate) replies: Mutex<RecentReplies>,
+}
+
+impl Bot {
+    pub fn new(engine: Arc<Engine>, config: DiscordConfig) -> Bot {
+        let cooldowns = Cooldowns::new(
+            Duration::from_secs_f64(config.user_cooldown_seconds),
+            Duration::from_secs_f64(config.channel_cooldown_seconds),
+        );
+        Bot {
+            ask_channels: config.ask_channels.iter().map(|c| c.0).collect(),
+            cooldowns: Mutex::new(cooldowns),
+            replies: Mutex::new(RecentReplies::new(Duration::from_secs(
+                config.edit_window_seconds,
+            ))),
+            engine,
+            config,
+        }
+    }
+
+    /// Takes an answer from the cooldowns for `user` in `channel`.
+    pub fn cooldown(&self, user: u64, channel: u64) -> Result<(), Wait> {
+        lock(&self.cooldowns).take(user, channel, Instant::now())
+    }
+
+    pub fn is_ask_channel(&self, channel: u64) -> bool {
+        self.ask_channels.contains(&channel)
+    }
+
+    /// The engine's reply to a question, as a view. Runs on the blocking pool, so a
+    /// large knowledge base never stalls the runtime.
+    pub async fn answer(&self, question: String) -> View {
+        let engine = Arc::clone(&self.engine);
+        let max = engine.config().max_question_chars;
+        tokio::task::spawn_blocking(move || {
+            let reply = engine.ask(&question);
+            tracing::debug!(
+                answered = reply.fact().is_some(),
+                confidence = reply.confidence(),
+                fact = reply.fact().map(|f| f.id.as_str()),
+                "question answered"
+            );
+            present::reply(engine.knowledge(), &reply, max)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!("answering a question failed: {e}");
+            View::notice(SORRY)
+        })
+    }
+}
+
+/// What users see when something failed on parley's side.
+pub const SORRY: &str = "Sorry, something went wrong on my side. Please try again in a moment.";
+
+/// Locks a mutex, recovering the data if a panicking holder poisoned it: the state
+/// behind it (cooldowns, recent replies) stays consistent at every step.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The cooldown notice.
+pub fn wait_notice(wait: Wait) -> String {
+    let secs = wait.remaining.as_secs_f64().ceil().max(1.0);
+    format!("Slow down a little: I can answer you again in {secs:.0} s.")
+}
+
+/// The gateway intents: the non-privileged ones, plus Message Content only when
+/// ask-channels need it (mentions and DMs carry their content without it).
+pub fn intents(config: &DiscordConfig) -> serenity::GatewayIntents {
+    let mut intents = serenity::GatewayIntents::GUILDS
+        | serenity::GatewayIntents::GUILD_MESSAGES
+        | serenity::GatewayIntents::DIRECT_MESSAGES;
+    if !config.ask_channels.is_empty() {
+        intents |= serenity::GatewayIntents::MESSAGE_CONTENT;
+    }
+    intents
+}
+
+/// Runs the bot until `shutdown` completes (or the gateway fails for good).
+pub async fn run(
+    engine: Arc<Engine>,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let ServeOptions {
+        token,
+        api_base,
+        discord,
+    } = options;
+    let mut http = serenity::HttpBuilder::new(token.expose());
+    if let Some(base) = &api_base {
+        // serenity uses the proxy only with its own rate limiter off; the base (a
+        // shared rate-limit proxy) is then in charge of rate limits.
+        http = http
+            .proxy(base.trim_end_matches('/'))
+            .ratelimiter_disabled(true);
+        tracing::info!(api_base = %base, "Discord API base overridden");
+    }
+    let intents = intents(&discord);
+    let dev_guild = discord.dev_guild;
+    let shards = discord.shards;
+    let bot = Bot::new(engine, discord);
+
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands: commands::all(),
+            event_handler: |framework, event| Box::pin(events::handle(framework, event)),
+            on_error: |error| Box::pin(on_error(error)),
+            allowed_mentions: Some(send::no_pings()),
+            ..Default::default()
+        })
+        .setup(move |ctx, ready, framework| {
+            Box::pin(async move {
+                let commands = &framework.options().commands;
+                match dev_guild {
+                    Some(guild) => {
+                        poise::builtins::register_in_guild(ctx, commands, guild.0.into()).await?;
+                        tracing::info!(
+                            guild = guild.0,
+                            count = commands.len(),
+                            "commands registered in the dev guild"
+                        );
+                    }
+                    None => {
+                        poise::builtins::register_globally(ctx, commands).await?;
+                        tracing::info!(count = commands.len(), "commands registered globally");
+                    }
+                }
+                tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "ready");
+                Ok(bot)
+            })
+        })
+        .build();
+
+    let mut client = serenity::ClientBuilder::new_with_http(http.build(), intents)
+        .framework(framework)
+        .await
+        .context("cannot set up the Discord client")?;
+    let shard_manager = Arc::clone(&client.shard_manager);
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        shard_manager.shutdown_all().await;
+    });
+    match shards {
+        Shards::Auto => client.start_autosharded().await,
+        Shards::Range { first, last, total } => {
+            client.start_shard_range(first..last + 1, total).await
+        }
+    }
+    .context("the Discord connection failed")?;
+    Ok(())
+}
+
+/// Errors: the full chain to the log, a short sentence to the user.
+async fn on_error(error: poise::FrameworkError<'_, Bot, Error>) {
+    match error {
+        poise::FrameworkError::Setup { error, .. } => {
+            tracing::error!("start-up failed: {error:#}");
+        }
+        poise::FrameworkError::Command { error, ctx, .. } => {
+            tracing::error!(command = %ctx.command().qualified_name, "command failed: {error:#}");
+            let _ = ctx.send(send::reply(&View::notice(SORRY), true)).await;
+        }
+        poise::FrameworkError::EventHandler { error, event, .. } => {
+            tracing::error!(
+                event = event.snake_case_name(),
+                "event handler failed: {error:#}"
+            );
+        }
+        other => {
+            if let Err(e) = poise::builtins::on_error(other).await {
+                tracing::error!("error while handling an error: {e}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_never_shows_and_is_cleaned() {
+        let t = Token::new("  Bot abc.def \n").unwrap();
+        assert_eq!(t.expose(), "abc.def");
+        assert_eq!(format!("{t:?}"), "Token(hidden)");
+        assert!(Token::new("  \n").is_none());
+        assert!(Token::new("two words").is_none());
+    }
+
+    #[test]
+    fn message_content_only_for_ask_channels() {
+        let mut c = DiscordConfig::default();
+        assert!(!intents(&c).contains(serenity::GatewayIntents::MESSAGE_CONTENT));
+        assert!(!intents(&c).intersects(serenity::GatewayIntents::privileged()));
+        c.ask_channels.push(crate::config::Snowflake(1));
+        assert!(intents(&c).contains(serenity::GatewayIntents::MESSAGE_CONTENT));
+    }
+}
