@@ -315,3 +315,11 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+#[test]
+fn serve_without_a_token_exits_at_once_naming_the_variable() {
+    let run = parley(&["serve"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("DISCORD_TOKEN"), "{}", run.stderr);
+    assert!(run.stderr.contains("token_file"), "{}", run.stderr);
+}

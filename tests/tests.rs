@@ -6,7 +6,9 @@
 //! - `properties`: arbitrary input never panics and always yields a valid reply.
 
 mod cli;
+mod discord;
 mod engine;
 mod properties;
 mod quality;
+mod standin;
 mod util;

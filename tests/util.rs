@@ -60,6 +60,8 @@ fn command(args: &[&str]) -> Command {
         .current_dir(root())
         .env_remove("PARLEY_KNOWLEDGE")
         .env_remove("PARLEY_CONFIG")
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("DISCORD_API_BASE")
         .env("RUST_LOG", "warn");
     cmd
 }

@@ -1,0 +1,795 @@
+//! `parley serve` end to end: the real serenity client, driven through the loopback
+//! Discord stand-in ([`crate::standin`]), as people in a server use it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use parley::config::{Config, DiscordConfig};
+use parley::discord::{self, ServeOptions, Token};
+use parley::{Engine, KnowledgeBase};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::standin::{self, Discord, Request};
+use crate::util::root;
+
+const WAIT: Duration = Duration::from_secs(10);
+pub const TOKEN: &str = "test-token.abc";
+
+/// The stand-in, and parley running against it in this process.
+pub struct Running {
+    pub discord: Discord,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Running {
+    /// Checks every request body parley sent against Discord's OpenAPI description,
+    /// then stops parley and checks it shut down cleanly.
+    pub async fn stop(mut self) {
+        self.discord.assert_bodies_valid();
+        let _ = self.stop.take().unwrap().send(());
+        let result = tokio::time::timeout(WAIT, self.task.take().unwrap())
+            .await
+            .expect("parley stops within the timeout")
+            .expect("parley's task did not panic");
+        result.expect("parley ran without error");
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}
+
+pub fn engine() -> Arc<Engine> {
+    let kb = KnowledgeBase::load(&root().join("knowledge")).expect("bundled knowledge base");
+    let config = Config::load(&root().join("config/parley.toml"), true).expect("config");
+    Arc::new(Engine::new(kb, config.engine))
+}
+
+/// Test settings: no cooldowns unless a test sets them.
+pub fn settings() -> DiscordConfig {
+    DiscordConfig {
+        user_cooldown_seconds: 0.0,
+        channel_cooldown_seconds: 0.0,
+        ..DiscordConfig::default()
+    }
+}
+
+/// Starts the stand-in and parley against it, and waits until parley has identified
+/// and registered its commands.
+pub async fn start(config: DiscordConfig) -> Running {
+    let discord = Discord::start().await;
+    let options = ServeOptions {
+        token: Token::new(TOKEN).unwrap(),
+        api_base: Some(discord.base_url()),
+        discord: config,
+    };
+    let (tx, rx) = oneshot::channel();
+    let task = tokio::spawn(discord::run(engine(), options, async {
+        let _ = rx.await;
+    }));
+    discord.wait_ready(WAIT).await;
+    discord
+        .wait_request(WAIT, |r| r.method == "PUT" && r.path.ends_with("/commands"))
+        .await;
+    Running {
+        discord,
+        stop: Some(tx),
+        task: Some(task),
+    }
+}
+
+/// Polls until the stand-in holds a response to interaction `id`.
+async fn interaction_response(discord: &Discord, id: u64) -> Value {
+    poll(|| discord.interaction_response(id)).await
+}
+
+/// Polls until the stand-in holds the original response of an interaction.
+async fn original(discord: &Discord, token: &str) -> Value {
+    poll(|| discord.original_response(token)).await
+}
+
+async fn poll(mut f: impl FnMut() -> Option<Value>) -> Value {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for a response"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn mention(question: &str) -> String {
+    format!("<@{}> {question}", standin::BOT_USER_ID)
+}
+
+fn is_post_to(channel: u64) -> impl Fn(&Request) -> bool {
+    let path = format!("/channels/{channel}/messages");
+    move |r| r.method == "POST" && r.path.ends_with(&path)
+}
+
+/// Asserts that a body pings no one: no parse groups, no users, no roles, and no ping
+/// of the author replied to.
+fn assert_pings_no_one(body: &Value) {
+    let am = &body["allowed_mentions"];
+    assert!(am.is_object(), "allowed_mentions missing in {body}");
+    assert_eq!(am["parse"], json!([]), "{body}");
+    assert!(am["users"].as_array().is_none_or(Vec::is_empty), "{body}");
+    assert!(am["roles"].as_array().is_none_or(Vec::is_empty), "{body}");
+    assert_ne!(am["replied_user"], json!(true), "{body}");
+}
+
+fn embed_text(body: &Value) -> String {
+    let e = &body["embeds"][0];
+    format!(
+        "{}\n{}\n{}",
+        e["description"].as_str().unwrap_or(""),
+        e["fields"]
+            .as_array()
+            .map(|f| f.iter().map(|x| x["value"].to_string()).collect::<String>())
+            .unwrap_or_default(),
+        e["footer"]["text"].as_str().unwrap_or("")
+    )
+}
+
+/// The first sentence fragment of a fact's quote, as it appears (escaped) in a reply.
+fn quote_start(engine: &Engine, fact: &str) -> String {
+    let quote = &engine.fact(fact).unwrap().citations[0].quote;
+    let words: Vec<&str> = quote.split_whitespace().take(5).collect();
+    parley::discord::present::escape_markdown(&words.join(" "))
+}
+
+fn answered_fact(engine: &Engine, question: &str) -> String {
+    engine
+        .ask(question)
+        .fact()
+        .expect("the engine answers this question")
+        .id
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identifies_and_registers_exactly_its_commands() {
+    let bot = start(settings()).await;
+    let identify = bot.discord.wait_ready(WAIT).await;
+    assert_eq!(identify["token"], json!(format!("Bot {TOKEN}")));
+    let intents = identify["intents"].as_u64().unwrap();
+    let message_content = 1 << 15;
+    assert_eq!(
+        intents & message_content,
+        0,
+        "no privileged intent by default"
+    );
+    let registered = bot.discord.registered_commands(None);
+    let mut names: Vec<&str> = registered
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["about", "ask", "fact", "help", "source", "timeline"]
+    );
+    let expected = poise::builtins::create_application_commands(&discord::commands::all());
+    let expected = serde_json::to_value(expected).unwrap();
+    for want in expected.as_array().unwrap() {
+        let got = registered
+            .iter()
+            .find(|c| c["name"] == want["name"])
+            .unwrap();
+        assert_eq!(got["description"], want["description"]);
+        assert_eq!(got["options"], want["options"], "{}", want["name"]);
+    }
+    for r in bot.discord.requests() {
+        assert_eq!(
+            r.auth.as_deref(),
+            Some(&*format!("Bot {TOKEN}")),
+            "{}",
+            r.path
+        );
+    }
+    bot.discord.assert_bodies_valid();
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mention_is_answered_with_an_embed_quoting_the_source() {
+    let bot = start(settings()).await;
+    let engine = engine();
+    let question = "when was the grain deal signed?";
+    let fact = answered_fact(&engine, question);
+    let sent = bot
+        .discord
+        .user_message(standin::GENERAL, standin::ASKER, &mention(question))
+        .await;
+    let reply = bot
+        .discord
+        .wait_request(WAIT, is_post_to(standin::GENERAL))
+        .await;
+    let text = embed_text(&reply.body);
+    assert!(text.contains(&quote_start(&engine, &fact)), "{text}");
+    assert!(text.contains(&format!("fact {fact}")), "{text}");
+    assert_eq!(
+        reply.body["message_reference"]["message_id"].as_str(),
+        Some(&*sent.message_id.to_string())
+    );
+    assert_pings_no_one(&reply.body);
+    let buttons = &reply.body["components"][0]["components"];
+    assert_eq!(buttons[0]["custom_id"], json!(format!("src:{fact}")));
+    bot.discord.assert_bodies_valid();
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dm_is_answered_without_a_mention() {
+    let bot = start(settings()).await;
+    let engine = engine();
+    let question = "How many prisoners were exchanged in Istanbul?";
+    let fact = engine.ask(question).fact().map(|f| f.id.to_string());
+    bot.discord
+        .user_message(standin::DM_CHANNEL, standin::ASKER, question)
+        .await;
+    let reply = bot
+        .discord
+        .wait_request(WAIT, is_post_to(standin::DM_CHANNEL))
+        .await;
+    assert_pings_no_one(&reply.body);
+    let text = embed_text(&reply.body);
+    match fact {
+        Some(fact) => assert!(text.contains(&format!("fact {fact}")), "{text}"),
+        None => assert!(text.contains("do not cover"), "{text}"),
+    }
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_without_a_mention_outside_ask_channels_is_not_a_question() {
+    let bot = start(settings()).await;
+    bot.discord
+        .user_message(
+            standin::GENERAL,
+            standin::ASKER,
+            "when was the grain deal signed?",
+        )
+        .await;
+    // A later question is answered, and is the only post: the first was left alone.
+    bot.discord
+        .user_message(
+            standin::GENERAL,
+            standin::ASKER,
+            &mention("who mediated the grain deal?"),
+        )
+        .await;
+    bot.discord
+        .wait_request(WAIT, is_post_to(standin::GENERAL))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let posts = bot
+        .discord
+        .requests()
+        .iter()
+        .filter(|r| is_post_to(standin::GENERAL)(r))
+        .count();
+    assert_eq!(posts, 1);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bots_and_webhooks_are_ignored() {
+    let bot = start(settings()).await;
+    bot.discord
+        .user_message(
+            standin::GENERAL,
+            standin::OTHER_BOT,
+            &mention("when was the grain deal signed?"),
+        )
+        .await;
+    bot.discord
+        .webhook_message(
+            standin::GENERAL,
+            &mention("when was the grain deal signed?"),
+        )
+        .await;
+    bot.discord
+        .user_message(
+            standin::GENERAL,
+            standin::BOT_USER_ID,
+            &mention("when was the grain deal signed?"),
+        )
+        .await;
+    // A human's question afterwards is the only one answered.
+    bot.discord
+        .user_message(
+            standin::GENERAL,
+            standin::ASKER,
+            &mention("who brokered the grain deal?"),
+        )
+        .await;
+    bot.discord
+        .wait_request(WAIT, is_post_to(standin::GENERAL))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let posts: Vec<Request> = bot
+        .discord
+        .requests()
+        .into_iter()
+        .filter(|r| is_post_to(standin::GENERAL)(r))
+        .collect();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everyone_and_role_mentions_in_a_question_ping_no_one() {
+    let bot = start(settings()).await;
+    let hostile = format!(
+        "{} @everyone @here <@&{}> <@{}> **when** was the ~~grain~~ deal signed? ||lol||",
+        mention(""),
+        standin::ROLE_ID,
+        standin::ADMIN
+    );
+    bot.discord
+        .user_message(standin::GENERAL, standin::ASKER, &hostile)
+        .await;
+    let reply = bot
+        .discord
+        .wait_request(WAIT, is_post_to(standin::GENERAL))
+        .await;
+    assert_pings_no_one(&reply.body);
+    let shown = format!("{}{}", reply.body["content"], embed_text(&reply.body));
+    for echoed in ["@everyone", "@here", "<@&", "||lol||"] {
+        assert!(!shown.contains(echoed), "{echoed} echoed in {shown}");
+    }
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slash_ask_answers_as_the_interaction_reply() {
+    let bot = start(settings()).await;
+    let engine = engine();
+    let question = "who helped broker the grain deal?";
+    let fact = answered_fact(&engine, question);
+    let i = bot
+        .discord
+        .slash_command(
+            standin::GENERAL,
+            standin::ASKER,
+            "ask",
+            json!([{"name": "question", "type": 3, "value": question}]),
+        )
+        .await;
+    let path = format!("/interactions/{}/{}/callback", i.id, i.token);
+    let callback = bot
+        .discord
+        .wait_request(WAIT, move |r| r.path.ends_with(&path))
+        .await;
+    assert_eq!(callback.body["type"], json!(4));
+    let data = &callback.body["data"];
+    assert_pings_no_one(data);
+    assert!(embed_text(data).contains(&format!("fact {fact}")));
+    assert!(embed_text(data).contains(&quote_start(&engine, &fact)));
+    assert_eq!(data["flags"].as_u64().unwrap_or(0) & 64, 0, "public");
+    bot.discord.assert_bodies_valid();
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abstention_suggests_questions_as_buttons_that_ask_them() {
+    let bot = start(settings()).await;
+    let engine = engine();
+    let question = "When did Qatar start mediating?";
+    let reply = engine.ask(question);
+    assert!(reply.fact().is_none() && !reply.suggestions().is_empty());
+    let suggested = reply.suggestions()[0].question.to_string();
+    bot.discord
+        .user_message(standin::GENERAL, standin::ASKER, &mention(question))
+        .await;
+    let posted = bot
+        .discord
+        .wait_request(WAIT, is_post_to(standin::GENERAL))
+        .await;
+    assert!(embed_text(&posted.body).contains("do not cover"));
+    let button = &posted.body["components"][0]["components"][0];
+    assert_eq!(button["label"].as_str(), Some(&*suggested));
+    let message = bot.discord.messages_in(standin::GENERAL).pop().unwrap();
+    let custom_id = button["custom_id"].as_str().unwrap();
+    let i = bot
+        .discord
+        .click(standin::GENERAL, standin::ADMIN, &message, custom_id)
+        .await;
+    let path = format!("/interactions/{}/{}/callback", i.id, i.token);
+    let callback = bot
+        .discord
+        .wait_request(WAIT, move |r| r.path.ends_with(&path))
+        .await;
+    let expected = engine.ask(&suggested).fact().unwrap().id.to_string();
+    assert!(embed_text(&callback.body["data"]).contains(&format!("fact {expected}")));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeline_pages_through_buttons_for_the_invoker_only() {
+    let mut config = settings();
+    config.timeline_page_size = 3;
+    let bot = start(config).await;
+    let engine = engine();
+    let dated = parley::timeline::timeline(engine.knowledge(), &Default::default());
+    assert!(dated.len() > 6, "enough dated facts for three pages");
+    let i = bot
+        .discord
+        .slash_command(standin::GENERAL, standin::ASKER, "timeline", json!([]))
+        .await;
+    let original = original(&bot.discord, &i.token).await;
+    let footer = |m: &Value| {
+        m["embeds"][0]["footer"]["text"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(footer(&original).starts_with("page 1 of "), "{original}");
+    assert!(
+        original["embeds"][0]["description"]
+            .as_str()
+            .unwrap()
+            .contains(dated[0].id.as_str())
+    );
+    let next = original["components"][0]["components"][1]["custom_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Someone else cannot turn the page.
+    let other = bot
+        .discord
+        .click(standin::GENERAL, standin::ADMIN, &original, &next)
+        .await;
+    let refusal = interaction_response(&bot.discord, other.id).await;
+    assert_eq!(refusal["type"], json!(4));
+    assert_eq!(
+        refusal["data"]["flags"].as_u64().unwrap() & 64,
+        64,
+        "ephemeral"
+    );
+
+    // The invoker can: the message is updated to page 2.
+    let press = bot
+        .discord
+        .click(standin::GENERAL, standin::ASKER, &original, &next)
+        .await;
+    let update = interaction_response(&bot.discord, press.id).await;
+    assert_eq!(update["type"], json!(7));
+    let page2 = &update["data"];
+    assert!(footer(page2).starts_with("page 2 of "), "{page2}");
+    assert!(
+        page2["embeds"][0]["description"]
+            .as_str()
+            .unwrap()
+            .contains(dated[3].id.as_str())
+    );
+    let previous = &page2["components"][0]["components"][0];
+    assert_eq!(previous["disabled"], json!(false));
+    assert_pings_no_one(page2);
+    bot.discord.assert_bodies_valid();
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn source_autocompletes_fact_ids_and_shows_the_full_citation() {
+    let bot = start(settings()).await;
+    let i = bot
+        .discord
+        .autocomplete(
+            standin::GENERAL,
+            standin::ASKER,
+            "source",
+            json!([{"name": "fact", "type": 3, "value": "grain", "focused": true}]),
+        )
+        .await;
+    let response = interaction_response(&bot.discord, i.id).await;
+    assert_eq!(response["type"], json!(8));
+    let choices = response["data"]["choices"].as_array().unwrap();
+    assert!(!choices.is_empty() && choices.len() <= 25);
+    let engine = engine();
+    for c in choices {
+        let id = c["value"].as_str().unwrap();
+        assert!(engine.fact(id).is_some(), "{id}");
+        assert!(c["name"].as_str().unwrap().chars().count() <= 100);
+    }
+    let fact = choices[0]["value"].as_str().unwrap().to_string();
+    let i = bot
+        .discord
+        .slash_command(
+            standin::GENERAL,
+            standin::ASKER,
+            "source",
+            json!([{"name": "fact", "type": 3, "value": fact}]),
+        )
+        .await;
+    let response = interaction_response(&bot.discord, i.id).await;
+    let text = embed_text(&response["data"]);
+    assert!(text.contains(&quote_start(&engine, &fact)), "{text}");
+    assert!(
+        text.contains("Undated source") || text.contains("Date:"),
+        "{text}"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cooldown_is_answered_with_a_notice_not_silence() {
+    let mut config = settings();
+    config.user_cooldown_seconds = 60.0;
+    let bot = start(config).await;
+    bot.discord
+        .user_message(
+            standin::GENERAL,
+            standin::ASKER,
+            &mention("when was the grain deal signed?"),
+        )
+        .await;
+    bot.discord
+        .wait_request(WAIT, is_post_to(standin::GENERAL))
+        .await;
+    bot.discord
+        .user_message(
+            standin::GENERAL,
+            standin::ASKER,
+            &mention("who brokered the grain deal?"),
+        )
+        .await;
+    let notice = bot
+        .discord
+        .wait_request(WAIT, |r| {
+            is_post_to(standin::GENERAL)(r)
+                && r.body["content"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("Slow down"))
+        })
+        .await;
+    assert_pings_no_one(&notice.body);
+    // A slash command in cooldown gets an ephemeral notice.
+    let i = bot
+        .discord
+        .slash_command(
+            standin::GENERAL,
+            standin::ASKER,
+            "ask",
+            json!([{"name": "question", "type": 3, "value": "who brokered the grain deal?"}]),
+        )
+        .await;
+    let response = interaction_response(&bot.discord, i.id).await;
+    assert_eq!(response["data"]["flags"].as_u64().unwrap() & 64, 64);
+    assert!(embed_text(&response["data"]).contains("Slow down"));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_permissions_degrade_to_text_then_to_a_dm() {
+    let bot = start(settings()).await;
+    bot.discord
+        .user_message(
+            standin::NO_EMBEDS,
+            standin::ASKER,
+            &mention("when was the grain deal signed?"),
+        )
+        .await;
+    let text_reply = bot
+        .discord
+        .wait_request(WAIT, |r| {
+            is_post_to(standin::NO_EMBEDS)(r) && r.status == 200
+        })
+        .await;
+    assert!(
+        text_reply.body["embeds"]
+            .as_array()
+            .is_none_or(Vec::is_empty)
+    );
+    assert!(
+        text_reply.body["content"]
+            .as_str()
+            .unwrap()
+            .contains("fact ")
+    );
+    assert_pings_no_one(&text_reply.body);
+
+    bot.discord
+        .user_message(
+            standin::LOCKED,
+            standin::ASKER,
+            &mention("when was the grain deal signed?"),
+        )
+        .await;
+    let dm = bot
+        .discord
+        .wait_request(WAIT, is_post_to(standin::DM_CHANNEL))
+        .await;
+    let content = dm.body["content"].as_str().unwrap();
+    assert!(content.contains("missing the permission"), "{content}");
+    assert_pings_no_one(&dm.body);
+    // Each channel was tried once with an embed and once as text: no retry loop.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let locked_posts = bot
+        .discord
+        .requests()
+        .iter()
+        .filter(|r| is_post_to(standin::LOCKED)(r))
+        .count();
+    assert_eq!(locked_posts, 2);
+    // And parley still answers elsewhere.
+    bot.discord
+        .user_message(
+            standin::GENERAL,
+            standin::ASKER,
+            &mention("who brokered the grain deal?"),
+        )
+        .await;
+    bot.discord
+        .wait_request(WAIT, is_post_to(standin::GENERAL))
+        .await;
+    bot.stop().await;
+}
+
+async fn answered_in_general(discord: &Discord, question: &str) -> Request {
+    let sent = discord
+        .user_message(standin::GENERAL, standin::ASKER, &mention(question))
+        .await;
+    let id = sent.message_id.to_string();
+    discord
+        .wait_request(WAIT, move |r| {
+            is_post_to(standin::GENERAL)(r)
+                && r.body["message_reference"]["message_id"].as_str() == Some(&id)
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn questions_are_still_answered_after_a_reconnect_and_a_dropped_socket() {
+    let bot = start(settings()).await;
+    answered_in_general(&bot.discord, "when was the grain deal signed?").await;
+
+    bot.discord.force_reconnect().await;
+    bot.discord.wait_resumed(1, WAIT).await;
+    answered_in_general(&bot.discord, "who brokered the grain deal?").await;
+
+    bot.discord.drop_socket().await;
+    bot.discord.wait_resumed(2, WAIT).await;
+    answered_in_general(&bot.discord, "when did russia leave the grain deal?").await;
+    assert_eq!(
+        bot.discord.identify_count(),
+        1,
+        "resumed, not re-identified"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_question_gets_its_reply_edited() {
+    let bot = start(settings()).await;
+    let engine = engine();
+    let sent = bot
+        .discord
+        .user_message(
+            standin::GENERAL,
+            standin::ASKER,
+            &mention("when was the grain deal signed?"),
+        )
+        .await;
+    let first = bot
+        .discord
+        .wait_request(WAIT, is_post_to(standin::GENERAL))
+        .await;
+    let reply_id = bot.discord.messages_in(standin::GENERAL).last().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let edited = "when did russia withdraw from the grain deal?";
+    let fact = answered_fact(&engine, edited);
+    assert!(!embed_text(&first.body).contains(&format!("fact {fact}")));
+    bot.discord
+        .edit_user_message(
+            standin::GENERAL,
+            sent.message_id,
+            standin::ASKER,
+            &mention(edited),
+        )
+        .await;
+    let path = format!("/channels/{}/messages/{reply_id}", standin::GENERAL);
+    let patch = bot
+        .discord
+        .wait_request(WAIT, move |r| {
+            r.method == "PATCH" && r.path.ends_with(&path)
+        })
+        .await;
+    assert!(embed_text(&patch.body).contains(&format!("fact {fact}")));
+    assert_pings_no_one(&patch.body);
+    bot.discord.assert_bodies_valid();
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn show_source_is_ephemeral_and_about_counts_the_facts() {
+    let bot = start(settings()).await;
+    bot.discord
+        .user_message(
+            standin::GENERAL,
+            standin::ASKER,
+            &mention("when was the grain deal signed?"),
+        )
+        .await;
+    bot.discord
+        .wait_request(WAIT, is_post_to(standin::GENERAL))
+        .await;
+    let message = bot.discord.messages_in(standin::GENERAL).pop().unwrap();
+    let custom_id = message["components"][0]["components"][0]["custom_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let i = bot
+        .discord
+        .click(standin::GENERAL, standin::ADMIN, &message, &custom_id)
+        .await;
+    let response = interaction_response(&bot.discord, i.id).await;
+    assert_eq!(response["data"]["flags"].as_u64().unwrap() & 64, 64);
+    assert!(embed_text(&response["data"]).contains("> "));
+
+    let i = bot
+        .discord
+        .slash_command(standin::GENERAL, standin::ASKER, "about", json!([]))
+        .await;
+    let response = interaction_response(&bot.discord, i.id).await;
+    let facts = engine().knowledge().facts.len();
+    assert!(embed_text(&response["data"]).contains(&format!("{facts} facts")));
+    bot.stop().await;
+}
+
+/// The real executable: `DISCORD_API_BASE` and `DISCORD_TOKEN` from the environment, a
+/// question answered, and a clean exit on SIGTERM with the token never logged.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_parley_serve_binary_runs_against_the_api_base_and_stops_on_sigterm() {
+    let discord = Discord::start().await;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_parley"))
+        .arg("serve")
+        .current_dir(root())
+        .env("DISCORD_TOKEN", TOKEN)
+        .env("DISCORD_API_BASE", discord.base_url())
+        .env("RUST_LOG", "debug")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("parley starts");
+    discord.wait_ready(WAIT).await;
+    discord
+        .wait_request(WAIT, |r| r.method == "PUT" && r.path.ends_with("/commands"))
+        .await;
+    answered_in_general(&discord, "when was the grain deal signed?").await;
+    let pid = child.id().expect("running").to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let status = tokio::time::timeout(WAIT, child.wait())
+        .await
+        .expect("parley exits after SIGTERM")
+        .unwrap();
+    let mut stderr = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr)
+        .await
+        .unwrap();
+    assert!(status.success(), "exit {status}: {stderr}");
+    assert!(stderr.contains("shutting down"), "{stderr}");
+    assert!(!stderr.contains(TOKEN), "the token must never be logged");
+    discord.assert_bodies_valid();
+}
