@@ -793,3 +793,116 @@ async fn the_parley_serve_binary_runs_against_the_api_base_and_stops_on_sigterm(
     assert!(!stderr.contains(TOKEN), "the token must never be logged");
     discord.assert_bodies_valid();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dev_guild_gets_the_commands_and_ask_channels_need_no_mention() {
+    let mut config = settings();
+    config.dev_guild = Some(parley::config::Snowflake(standin::GUILD_ID));
+    config.ask_channels = vec![parley::config::Snowflake(standin::ASK_CHANNEL)];
+    let bot = start(config).await;
+    let identify = bot.discord.wait_ready(WAIT).await;
+    let message_content = 1 << 15;
+    assert_ne!(identify["intents"].as_u64().unwrap() & message_content, 0);
+    let guild_path = format!(
+        "/applications/{}/guilds/{}/commands",
+        standin::APPLICATION_ID,
+        standin::GUILD_ID
+    );
+    assert!(
+        bot.discord
+            .requests()
+            .iter()
+            .any(|r| r.method == "PUT" && r.path.ends_with(&guild_path))
+    );
+    assert_eq!(
+        bot.discord
+            .registered_commands(Some(standin::GUILD_ID))
+            .len(),
+        6
+    );
+    assert!(
+        bot.discord.registered_commands(None).is_empty(),
+        "not global"
+    );
+
+    bot.discord
+        .user_message(
+            standin::ASK_CHANNEL,
+            standin::ASKER,
+            "when was the grain deal signed?",
+        )
+        .await;
+    let reply = bot
+        .discord
+        .wait_request(WAIT, is_post_to(standin::ASK_CHANNEL))
+        .await;
+    assert!(embed_text(&reply.body).contains("fact "));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_discord_server_error_is_logged_and_the_next_question_answered() {
+    let bot = start(settings()).await;
+    let path = format!("/channels/{}/messages", standin::GENERAL);
+    bot.discord.fail_next("POST", &path, 500, 0);
+    bot.discord
+        .user_message(
+            standin::GENERAL,
+            standin::ASKER,
+            &mention("when was the grain deal signed?"),
+        )
+        .await;
+    bot.discord
+        .wait_request(WAIT, |r| is_post_to(standin::GENERAL)(r) && r.status == 500)
+        .await;
+    answered_in_general(&bot.discord, "who brokered the grain deal?").await;
+    let posts = bot
+        .discord
+        .requests()
+        .iter()
+        .filter(|r| is_post_to(standin::GENERAL)(r))
+        .count();
+    assert_eq!(posts, 2, "the failed reply was not retried in a loop");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fact_picks_from_the_topic_asked_and_refuses_unknown_topics() {
+    let bot = start(settings()).await;
+    let engine = engine();
+    let i = bot
+        .discord
+        .slash_command(
+            standin::GENERAL,
+            standin::ASKER,
+            "fact",
+            json!([{"name": "topic", "type": 3, "value": "grain-deal"}]),
+        )
+        .await;
+    let response = interaction_response(&bot.discord, i.id).await;
+    let text = embed_text(&response["data"]);
+    let shown = engine
+        .knowledge()
+        .facts
+        .iter()
+        .find(|f| {
+            text.contains(&format!("fact {} ", f.id)) || text.ends_with(&format!("fact {}", f.id))
+        })
+        .expect("a fact id in the footer");
+    assert_eq!(shown.topic, "grain-deal");
+    assert!(text.contains(&quote_start(&engine, shown.id.as_str())));
+
+    let i = bot
+        .discord
+        .slash_command(
+            standin::GENERAL,
+            standin::ASKER,
+            "fact",
+            json!([{"name": "topic", "type": 3, "value": "football"}]),
+        )
+        .await;
+    let response = interaction_response(&bot.discord, i.id).await;
+    assert_eq!(response["data"]["flags"].as_u64().unwrap() & 64, 64);
+    assert!(embed_text(&response["data"]).contains("no topic like that"));
+    bot.stop().await;
+}
