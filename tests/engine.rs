@@ -152,3 +152,25 @@ fn every_answer_cites_its_source_verbatim() {
         }
     }
 }
+
+#[test]
+fn a_city_or_a_name_is_not_answered_with_a_country_or_a_side() {
+    for (question, expected) in [
+        ("Which city in Saudi Arabia hosted the talks?", None),
+        ("Who were the American negotiators in Saudi Arabia?", None),
+        (
+            "Where did the US hold talks with both sides?",
+            Some("saudi-arabia-talks"),
+        ),
+        (
+            "In which city did Zelensky want to meet Putin?",
+            Some("zelensky-calls-putin-meeting"),
+        ),
+        (
+            "Which leader launched the full-scale invasion?",
+            Some("invasion-launched"),
+        ),
+    ] {
+        assert_eq!(answer(question).as_deref(), expected, "{question}");
+    }
+}

@@ -8,12 +8,12 @@ use crate::util::parley;
 // makes answers worse fails. The target is 95% answered right, 95% abstained and under 2%
 // wrong; these floors rise as the engine gets there, and never fall.
 const ANSWERABLE: f64 = 0.84;
-const ABSTAINED: f64 = 0.91;
-const WRONG: f64 = 0.04;
+const ABSTAINED: f64 = 0.95;
+const WRONG: f64 = 0.028;
 
 const HOLDOUT_ANSWERABLE: f64 = 0.88;
-const HOLDOUT_ABSTAINED: f64 = 0.91;
-const HOLDOUT_WRONG: f64 = 0.04;
+const HOLDOUT_ABSTAINED: f64 = 0.98;
+const HOLDOUT_WRONG: f64 = 0.017;
 
 struct Figures {
     answerable: f64,

@@ -24,6 +24,9 @@ const MAX_CANDIDATES: usize = 64;
 struct Doc {
     /// Every term of the fact, sorted, without repeats.
     terms: Vec<u32>,
+    /// The terms of what the fact states (its answer and quotes, not its example
+    /// questions), sorted, without repeats.
+    content: Vec<u32>,
     /// Each example question's terms, sorted, without repeats, with their total weight.
     questions: Vec<(Vec<u32>, f32)>,
 }
@@ -82,7 +85,10 @@ impl Index {
                 all.extend_from_slice(&ids);
                 questions.push((ids, 0.0));
             }
-            all.extend(doc.content.iter().map(|t| index.intern(t)));
+            let mut content: Vec<u32> = doc.content.iter().map(|t| index.intern(t)).collect();
+            content.sort_unstable();
+            content.dedup();
+            all.extend_from_slice(&content);
             all.sort_unstable();
             all.dedup();
             for &t in &all {
@@ -90,6 +96,7 @@ impl Index {
             }
             index.docs.push(Doc {
                 terms: all,
+                content,
                 questions,
             });
         }
@@ -123,6 +130,13 @@ impl Index {
         self.dictionary
             .get(term)
             .is_some_and(|id| self.docs[doc].terms.binary_search(id).is_ok())
+    }
+
+    /// Whether what document `doc` states (not its example questions) has `term`.
+    pub fn content_contains(&self, doc: usize, term: &str) -> bool {
+        self.dictionary
+            .get(term)
+            .is_some_and(|id| self.docs[doc].content.binary_search(id).is_ok())
     }
 
     /// The terms of document `doc`.

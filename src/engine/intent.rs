@@ -22,9 +22,14 @@ pub struct Intent {
 }
 
 impl Intent {
-    /// Whether a fact that supplies `supplies` can answer.
+    /// Whether a fact that supplies `supplies` can answer. A fact that names a city
+    /// answers "where", one that names a person answers "who"; not the other way round.
     pub fn accepts(&self, supplies: &[Supply]) -> bool {
-        self.wants.is_empty() || self.wants.iter().any(|w| supplies.contains(w))
+        self.wants.is_empty()
+            || self
+                .wants
+                .iter()
+                .any(|w| supplies.iter().any(|s| s == w || s.broader() == Some(*w)))
     }
 
     /// Whether a fact whose actors are `actors` is about what the question's subjects
@@ -44,7 +49,8 @@ struct Shape {
 }
 
 /// Question shapes, over lowercased canonical words joined by single spaces. The one
-/// that matches earliest in the question decides ("when and where" asks for a date).
+/// that matches earliest in the question decides ("when and where" asks for a date);
+/// of two that match at the same place, the first listed (finer shapes come first).
 static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
     use Supply::*;
     let shape = |pattern: &str, wants: &'static [Supply]| Shape {
@@ -61,7 +67,11 @@ static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
             &[Number],
         ),
         shape(
-            r"\b(?:where|(?:which|what) (?:city|cities|town|place|places|sea|port|ports|region|suburb|coast|location|venue)|in what (?:city|place))\b",
+            r"\b(?:(?:in )?(?:which (?:\w+ )?|what )(?:city|cities|town|towns|suburb|suburbs))\b",
+            &[City],
+        ),
+        shape(
+            r"\b(?:where|(?:which|what) (?:place|places|sea|port|ports|region|coast|location|venue)|in what place)\b",
             &[Place],
         ),
         shape(
@@ -69,7 +79,11 @@ static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
             &[Actor, Place],
         ),
         shape(
-            r"\b(?:who|whom|whose|(?:which|what) (?:side|sides|leader|leaders|organization|organisation|organizations|organisations|body|group|mediator|mediators|state|states|president|court|official|officials|person|people))\b",
+            r"\b(?:(?:which (?:\w+ )?|what )(?:person|people|leader|leaders|president|official|officials|negotiator|negotiators|envoy|envoys|diplomat|diplomats|delegate|delegates|representative|representatives|commissioner)|who (?:was|were|is|are) (?:the )?(?:\w+ )?(?:negotiators?|officials?|envoys?|diplomats?|delegates?|delegation|representatives?|president|leader|commissioner)|(?:what|whose) (?:is|was|were|are) (?:the |their |his |her )?names?|names? of)\b",
+            &[Person],
+        ),
+        shape(
+            r"\b(?:who|whom|whose|(?:which|what) (?:side|sides|organization|organisation|organizations|organisations|body|group|mediator|mediators|state|states|court))\b",
             &[Actor],
         ),
         shape(
@@ -167,7 +181,12 @@ mod tests {
             ("who mediates the exchanges", &[Actor]),
             ("which country hosted the talks", &[Actor, Place]),
             ("where did they meet", &[Place]),
-            ("which city was besieged", &[Place]),
+            ("which city was besieged", &[City]),
+            ("in which belarus city were the talks", &[City]),
+            ("who were the usa negotiators", &[Person]),
+            ("which leader invited putin", &[Person]),
+            ("who mediated", &[Actor]),
+            ("what did people say about the agreement", &[]),
             ("why did russia withdraw", &[Reason]),
             ("what was the reason for the collapse", &[Reason]),
             ("when and where did they meet", &[Date]),
@@ -196,6 +215,10 @@ mod tests {
         let i = intent("why did ukraine withdraw");
         assert!(!i.accepts(&[Date, Actor]));
         assert!(i.accepts(&[Reason]));
+        assert!(intent("where did they meet").accepts(&[City]));
+        assert!(!intent("which city hosted the talks").accepts(&[Place]));
+        assert!(intent("who mediated").accepts(&[Person]));
+        assert!(!intent("who were the usa negotiators").accepts(&[Actor]));
         assert!(!i.subjects_match(&["russia".into()]));
         assert!(i.subjects_match(&["russia".into(), "ukraine".into()]));
         assert!(i.subjects_match(&[]));

@@ -403,7 +403,7 @@ impl Engine {
             let contrary: f32 = query
                 .iter()
                 .filter(|q| !self.index.doc_contains(m.doc, &q.text))
-                .filter(|q| self.contrary_in(m.doc, &q.text))
+                .filter(|q| self.contrary_in(m.doc, &q.text, false))
                 .map(|q| q.weight)
                 .sum();
             if total > 0.0 {
@@ -424,8 +424,14 @@ impl Engine {
     }
 
     /// Whether the fact of `doc` says the contrary of `term`.
-    fn contrary_in(&self, doc: usize, term: &str) -> bool {
-        let has = |t: &String| self.index.doc_contains(doc, t);
+    fn contrary_in(&self, doc: usize, term: &str, statement_only: bool) -> bool {
+        let has = |t: &String| {
+            if statement_only {
+                self.index.content_contains(doc, t)
+            } else {
+                self.index.doc_contains(doc, t)
+            }
+        };
         self.names.contrasts.iter().any(|(these, those)| {
             (these.iter().any(|t| t == term) && those.iter().any(has))
                 || (those.iter().any(|t| t == term) && these.iter().any(has))
@@ -452,10 +458,12 @@ impl Engine {
     /// Whether the fact of `doc` bears out what a presupposing question takes for
     /// granted: it does not say the contrary of a question's word ("agree" against
     /// "refused"), and it says every presupposed word the question uses ("refuse").
+    /// Only what the fact states counts, not its example questions: "did the West
+    /// agree ...?" is a fair question to ask of a fact in which the West refused.
     fn premise_holds(&self, doc: usize, query: &[QueryTerm]) -> bool {
         query.iter().map(|q| &q.text).all(|t| {
-            self.index.doc_contains(doc, t)
-                || !(self.contrary_in(doc, t) || self.names.presupposed.contains(t))
+            self.index.content_contains(doc, t)
+                || !(self.contrary_in(doc, t, true) || self.names.presupposed.contains(t))
         })
     }
 

@@ -82,27 +82,45 @@ pub enum Supply {
     Number,
     /// A person, country or organisation ("who", "which country").
     Actor,
+    /// A person named in the fact ("who were the negotiators", "which leader"); also
+    /// an actor.
+    Person,
     /// A place ("where").
     Place,
+    /// A city, town or suburb named in the fact ("which city"); also a place.
+    City,
     /// A reason or cause ("why").
     Reason,
 }
 
 impl Supply {
-    pub const ALL: [Supply; 5] = [
+    pub const ALL: [Supply; 7] = [
         Supply::Date,
         Supply::Number,
         Supply::Actor,
+        Supply::Person,
         Supply::Place,
+        Supply::City,
         Supply::Reason,
     ];
+
+    /// The coarser kind this one is a case of: a city is a place, a person an actor.
+    pub fn broader(self) -> Option<Supply> {
+        match self {
+            Supply::Person => Some(Supply::Actor),
+            Supply::City => Some(Supply::Place),
+            _ => None,
+        }
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
             Supply::Date => "date",
             Supply::Number => "number",
             Supply::Actor => "actor",
+            Supply::Person => "person",
             Supply::Place => "place",
+            Supply::City => "city",
             Supply::Reason => "reason",
         }
     }
