@@ -97,6 +97,45 @@ static HOW_DID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\bhow (?:did|does|do|has|have|had|was|were|is|are)\b").expect("valid regex")
 });
 
+/// Nouns after which "where" and "when" open a relative clause, not a question: "is
+/// there an *area where* they still cooperate" asks whether, not where.
+const RELATIVE_ANTECEDENTS: &[&str] = &[
+    "area",
+    "areas",
+    "place",
+    "places",
+    "city",
+    "country",
+    "countries",
+    "region",
+    "point",
+    "case",
+    "cases",
+    "time",
+    "times",
+    "day",
+    "days",
+    "moment",
+    "period",
+    "year",
+    "month",
+    "week",
+    "one",
+    "situation",
+    "somewhere",
+    "anywhere",
+    "everywhere",
+];
+
+/// Whether a match of a question shape that follows `before` is a relative clause.
+fn is_relative(before: &str, matched: &str) -> bool {
+    (matched == "where" || matched == "when")
+        && before
+            .split_whitespace()
+            .next_back()
+            .is_some_and(|w| RELATIVE_ANTECEDENTS.contains(&w))
+}
+
 /// Auxiliary verbs after which a question names its subject: "why *did* Ukraine ...".
 const AUXILIARIES: &[&str] = &[
     "did", "does", "do", "has", "have", "had", "is", "was", "were", "are", "will", "would", "can",
@@ -109,7 +148,12 @@ pub fn read(words: &[String], entity_of: impl Fn(&str) -> Option<String>) -> Int
     let text = words.join(" ");
     let wants = SHAPES
         .iter()
-        .filter_map(|s| s.pattern.find(&text).map(|m| (m.start(), s.wants)))
+        .filter_map(|s| {
+            s.pattern
+                .find_iter(&text)
+                .find(|m| !is_relative(&text[..m.start()], m.as_str()))
+                .map(|m| (m.start(), s.wants))
+        })
         .min_by_key(|(start, _)| *start)
         .map(|(_, wants)| wants.to_vec())
         .unwrap_or_default();
@@ -187,6 +231,8 @@ mod tests {
             ("which leader invited putin", &[Person]),
             ("who mediated", &[Actor]),
             ("what did people say about the agreement", &[]),
+            ("is there any area where russia and ukraine cooperate", &[]),
+            ("was there a time when they met", &[]),
             ("why did russia withdraw", &[Reason]),
             ("what was the reason for the collapse", &[Reason]),
             ("when and where did they meet", &[Date]),

@@ -279,7 +279,14 @@ impl Engine {
         }));
         let mut entities = HashMap::new();
         let mut names = Names::default();
+        // Stems of places -> the side whose territory they are in.
+        let mut places: HashMap<String, String> = HashMap::new();
         for entity in &kb.lexicon.entities {
+            for place in &entity.places {
+                for w in text::tokenize(place) {
+                    places.insert(analyzer.stem(&w), entity.name.clone());
+                }
+            }
             for (words, stems) in [
                 (&entity.words, &mut names.sides),
                 (&entity.people, &mut names.people),
@@ -317,7 +324,14 @@ impl Engine {
             .map(|(doc, &i)| {
                 let mut sides: Vec<String> = index
                     .doc_terms(doc)
-                    .filter_map(|t| names.sides.get(t).or_else(|| names.people.get(t)).cloned())
+                    .filter_map(|t| {
+                        names
+                            .sides
+                            .get(t)
+                            .or_else(|| names.people.get(t))
+                            .or_else(|| places.get(t))
+                            .cloned()
+                    })
                     .chain(kb.facts[i].actors.iter().cloned())
                     .collect();
                 sides.sort();

@@ -182,6 +182,11 @@ pub struct Entity {
     /// answered only by a fact that names them too, or in which their side acts.
     #[serde(default)]
     pub people: Vec<String>,
+    /// Places the sources put in its territory ("istanbul" for Turkey): a fact that
+    /// names one mentions the side. Unlike `words`, a question naming the place is not
+    /// taken to name the side (a fact about Turkey says nothing of Istanbul).
+    #[serde(default)]
+    pub places: Vec<String>,
 }
 
 /// Two groups of words that contradict each other ("agree" and "refuse"). A question
