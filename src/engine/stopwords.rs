@@ -10,6 +10,20 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 const WORDS: &[&str] = &[
+    // Words about the source and the asking, not the talks ("according to the article",
+    // "where is X located", "the president named in the text").
+    "according",
+    "alongside",
+    "article",
+    "articles",
+    "besides",
+    "located",
+    "mentioned",
+    "mentions",
+    "name",
+    "named",
+    "names",
+    "text",
     // Function words.
     "a",
     "about",
