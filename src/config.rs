@@ -3,14 +3,19 @@
 //! setting should not be silently ignored.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
+
+use crate::daily::{Schedule, ScheduleError};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub engine: EngineConfig,
     pub discord: DiscordConfig,
+    pub daily: DailyConfig,
+    pub storage: StorageConfig,
 }
 
 /// How the engine decides between answering and abstaining.
@@ -84,6 +89,108 @@ impl Default for DiscordConfig {
             channel_cooldown_seconds: 1.0,
             edit_window_seconds: 300,
             timeline_page_size: 8,
+        }
+    }
+}
+
+/// The fact of the day. Servers choose their channel and time with `/daily`; the
+/// defaults here fill in what they leave out, and `channels` sets servers up from the
+/// file instead.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DailyConfig {
+    /// Local time of the post, `"HH:MM"` on the 24-hour clock.
+    pub default_time: String,
+    /// IANA time zone of the post (`"Europe/Kyiv"`).
+    pub default_zone: String,
+    /// A post missed while parley was down is still made this many hours after its
+    /// time; later, that day is skipped (more than 0, at most 24).
+    pub catch_up_hours: f64,
+    /// Servers configured here rather than with `/daily`.
+    pub channels: Vec<DailyChannel>,
+}
+
+impl Default for DailyConfig {
+    fn default() -> Self {
+        DailyConfig {
+            default_time: "09:00".into(),
+            default_zone: "UTC".into(),
+            catch_up_hours: 3.0,
+            channels: Vec::new(),
+        }
+    }
+}
+
+/// A server's daily post, set in the config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DailyChannel {
+    pub guild: Snowflake,
+    pub channel: Snowflake,
+    /// `"HH:MM"`; `daily.default_time` when absent.
+    pub time: Option<String>,
+    /// IANA zone; `daily.default_zone` when absent.
+    pub zone: Option<String>,
+}
+
+impl DailyConfig {
+    /// The schedule of a server that has not chosen its own time.
+    pub fn default_schedule(&self) -> Result<Schedule, ScheduleError> {
+        Schedule::parse(&self.default_time, &self.default_zone)
+    }
+
+    /// The schedule of a server configured in the file.
+    pub fn schedule(&self, channel: &DailyChannel) -> Result<Schedule, ScheduleError> {
+        Schedule::parse(
+            channel.time.as_deref().unwrap_or(&self.default_time),
+            channel.zone.as_deref().unwrap_or(&self.default_zone),
+        )
+    }
+
+    /// The catch-up window. Zero (nothing is ever caught up) for values that
+    /// [`Config::load`] refuses, should a config that skipped it get here.
+    pub fn catch_up(&self) -> Duration {
+        Duration::try_from_secs_f64(self.catch_up_hours * 3600.0).unwrap_or(Duration::ZERO)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        self.default_schedule()
+            .map_err(|e| format!("daily.default_time or daily.default_zone: {e}"))?;
+        // A window longer than a day would reach past the next day's post time, when
+        // the newer post is owed instead; zero would never post at all (the post loop
+        // wakes a moment after the scheduled instant, not on it).
+        let hours = self.catch_up_hours;
+        if !(hours > 0.0 && hours <= 24.0) {
+            return Err(format!(
+                "daily.catch_up_hours must be more than 0 and at most 24, not {hours}"
+            ));
+        }
+        let mut guilds = std::collections::HashSet::new();
+        for channel in &self.channels {
+            let guild = channel.guild.0;
+            self.schedule(channel)
+                .map_err(|e| format!("daily.channels, server {guild}: {e}"))?;
+            if !guilds.insert(guild) {
+                return Err(format!("daily.channels names server {guild} twice"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where parley keeps what it must remember between runs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// The directory of the database file (`parley.sqlite3`), created if missing. A
+    /// relative path is taken from the directory parley is started in.
+    pub data_dir: PathBuf,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            data_dir: PathBuf::from("data"),
         }
     }
 }
@@ -219,6 +326,10 @@ impl Config {
         if !(1..=20).contains(&d.timeline_page_size) {
             return Err("discord.timeline_page_size must be between 1 and 20".into());
         }
+        self.daily.validate()?;
+        if self.storage.data_dir.as_os_str().is_empty() {
+            return Err("storage.data_dir must not be empty".into());
+        }
         Ok(())
     }
 }
@@ -239,6 +350,63 @@ mod tests {
         assert!(toml::from_str::<Config>("[engine]\nanswer_treshold = 0.5").is_err());
         let c: Config = toml::from_str("[engine]\nanswer_threshold = 1.5").unwrap();
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn daily_and_storage_settings_are_checked() {
+        let c = Config::default();
+        assert_eq!(c.daily.default_schedule().unwrap().to_string(), "09:00 UTC");
+        assert_eq!(c.daily.catch_up(), Duration::from_secs(3 * 3600));
+        assert_eq!(c.storage.data_dir, Path::new("data"));
+        let c: Config = toml::from_str(
+            "[daily]\ndefault_zone = \"Europe/Kyiv\"\ncatch_up_hours = 1.5\n\
+             channels = [{ guild = \"1\", channel = 2, time = \"18:30\" }]\n\
+             [storage]\ndata_dir = \"state\"",
+        )
+        .unwrap();
+        assert_eq!(c.validate(), Ok(()));
+        let channel = &c.daily.channels[0];
+        assert_eq!(
+            (channel.guild, channel.channel),
+            (Snowflake(1), Snowflake(2))
+        );
+        assert_eq!(
+            c.daily.schedule(channel).unwrap().to_string(),
+            "18:30 Europe/Kyiv"
+        );
+        assert_eq!(c.daily.catch_up(), Duration::from_secs(5400));
+        for (bad, says) in [
+            ("[daily]\ndefault_time = \"25:00\"", "25:00"),
+            ("[daily]\ndefault_time = \"9:00\"", "HH:MM"),
+            (
+                "[daily]\ndefault_zone = \"Europe/Atlantis\"",
+                "Europe/Atlantis",
+            ),
+            ("[daily]\ncatch_up_hours = 0", "catch_up_hours"),
+            ("[daily]\ncatch_up_hours = 25", "catch_up_hours"),
+            ("[daily]\ncatch_up_hours = nan", "catch_up_hours"),
+            (
+                "[daily]\nchannels = [{ guild = 1, channel = 2, zone = \"Nowhere\" }]",
+                "server 1",
+            ),
+            (
+                "[daily]\nchannels = [{ guild = 1, channel = 2 }, { guild = 1, channel = 3 }]",
+                "twice",
+            ),
+            ("[storage]\ndata_dir = \"\"", "data_dir"),
+        ] {
+            let c: Config = toml::from_str(bad).unwrap();
+            let message = c.validate().unwrap_err();
+            assert!(message.contains(says), "{bad}: {message}");
+        }
+        for bad in [
+            "[daily]\ndefault_timezone = \"UTC\"",
+            "[daily]\nchannels = [{ guild = 1 }]",
+            "[daily]\nchannels = [{ guild = 1, channel = 2, hour = 9 }]",
+            "[storage]\npath = \"data\"",
+        ] {
+            assert!(toml::from_str::<Config>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -12,17 +12,21 @@
 //! - [`eval`]: scoring the engine on a question set.
 //! - [`render`]: replies, facts and timelines as text or JSON (pure).
 //! - [`config`]: the settings file, `config/parley.toml`.
+//! - [`daily`]: the fact of the day: when each server's post is due, and which fact (pure).
+//! - [`store`]: state that survives restarts, in one SQLite file under the data directory.
 //! - [`discord`]: `parley serve`, the Discord bot: a thin adapter over the engine.
 //! - [`cli`]: the `parley` command line (with [`discord`], the only code that reads
 //!   files, stdin, the environment and the clock).
 
 pub mod cli;
 pub mod config;
+pub mod daily;
 pub mod discord;
 pub mod engine;
 pub mod eval;
 pub mod knowledge;
 pub mod render;
+pub mod store;
 pub mod timeline;
 
 pub use config::{Config, EngineConfig};

@@ -1,0 +1,182 @@
+//! State that must survive a restart: each server's daily-post settings, the claims
+//! that make a daily post happen exactly once, the rotation history, and for later use
+//! the log of unanswered questions and the votes on answers.
+//!
+//! [`Store`] is the interface the rest of parley uses; [`SqliteStore`] keeps it in one
+//! SQLite file under the data directory. A shared PostgreSQL behind the same trait is
+//! the way past one machine. Every operation is one transaction. The store reads no
+//! clock: instants are arguments, like everywhere else in the library.
+//!
+//! Discord ids are `u64` here and must fit in an `i64` in the database, which every
+//! Discord id does (they are 63-bit).
+
+mod sqlite;
+
+use std::path::PathBuf;
+
+use jiff::Timestamp;
+use jiff::civil::{Date, Time};
+
+pub use sqlite::SqliteStore;
+
+/// The errors of a store's own backend, kept opaque so that callers do not depend on
+/// which database is behind the trait.
+pub type BackendError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot open the database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: BackendError,
+    },
+    #[error(
+        "{path} cannot be used as parley's database: {detail}. It has been left as it \
+         is: move it aside or restore a backup"
+    )]
+    Unusable { path: PathBuf, detail: String },
+    #[error(
+        "{path} has schema version {found}, newer than this parley knows ({known}); it \
+         has been left as it is: run the newer parley that wrote it"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        known: usize,
+    },
+    #[error("database error: {0}")]
+    Backend(#[source] BackendError),
+    #[error("the database holds an invalid {column}: {value:?}")]
+    Invalid { column: &'static str, value: String },
+    #[error("Discord id {0} is out of range (larger than 2^63 - 1)")]
+    IdOutOfRange(u64),
+    #[error("no daily post was claimed for server {guild} on {date}")]
+    NotClaimed { guild: u64, date: Date },
+}
+
+/// A server's daily post: where and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuildSettings {
+    pub guild: u64,
+    pub channel: u64,
+    /// Local time of day (whole minutes).
+    pub time: Time,
+    /// IANA time zone name, as `daily::Schedule::zone_name` spells it.
+    pub zone: String,
+    /// Off keeps the settings, so turning the post back on needs no re-entry.
+    pub enabled: bool,
+}
+
+/// A claim to post a server's fact for a local date, made before sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewClaim<'a> {
+    pub guild: u64,
+    pub date: Date,
+    pub fact: &'a str,
+    /// The rotation cycle the fact counts towards (see [`Rotation`]).
+    pub cycle: u32,
+    pub nonce: &'a str,
+    pub claimed_at: Timestamp,
+}
+
+/// A recorded claim. `sent_at` and `message` are set once Discord has the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub guild: u64,
+    pub date: Date,
+    pub fact: String,
+    pub nonce: String,
+    pub claimed_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+    pub message: Option<u64>,
+}
+
+/// A server's current rotation cycle and the facts seen in it, oldest first. A server
+/// that has never had a post is in cycle 0 with nothing seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rotation {
+    pub cycle: u32,
+    pub seen: Vec<String>,
+}
+
+/// A question parley could not answer, kept to show what the knowledge base lacks.
+/// No user id: the question is what matters, not who asked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unanswered<'a> {
+    /// The question after normalisation (what the engine matched on).
+    pub question: &'a str,
+    /// `None` for direct messages.
+    pub guild: Option<u64>,
+    pub asked_at: Timestamp,
+    /// The facts that came closest, best first.
+    pub closest: &'a [&'a str],
+}
+
+/// A vote on an answer. A user has one vote per answer: voting again replaces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Vote<'a> {
+    pub message: u64,
+    pub fact: &'a str,
+    pub user: u64,
+    pub helpful: bool,
+}
+
+/// parley's persistent state. Object-safe and shareable across tasks: callers hold an
+/// `Arc<dyn Store>` and never learn which database is behind it. The methods block
+/// (briefly: a local write); async callers run them on a blocking thread.
+pub trait Store: Send + Sync {
+    /// Creates or replaces a server's settings.
+    fn set_settings(&self, settings: &GuildSettings) -> Result<(), StoreError>;
+
+    fn settings(&self, guild: u64) -> Result<Option<GuildSettings>, StoreError>;
+
+    /// Turns a server's post off, keeping the rest. False when it had no settings.
+    fn disable(&self, guild: u64) -> Result<bool, StoreError>;
+
+    /// Every server's settings, enabled or not, by guild id.
+    fn all_settings(&self) -> Result<Vec<GuildSettings>, StoreError>;
+
+    /// Claims the post for (guild, date), atomically: when it was already claimed
+    /// (before a restart, or by a concurrent caller) the existing claim is returned
+    /// unchanged, with its fact and nonce; otherwise this one is recorded, and its fact
+    /// is added to the rotation history in the same transaction. A claim for a new
+    /// cycle drops the history of older cycles.
+    fn claim(&self, claim: &NewClaim<'_>) -> Result<Claim, StoreError>;
+
+    /// Records that the claimed post was sent as `message`.
+    fn mark_sent(
+        &self,
+        guild: u64,
+        date: Date,
+        message: u64,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Claims not yet marked sent, oldest date first: after a restart, each is resent
+    /// with its own nonce, or dropped by the caller if its window has passed.
+    fn unsent_claims(&self) -> Result<Vec<Claim>, StoreError>;
+
+    /// The latest date a post was claimed for: the "last posted" date of scheduling.
+    fn last_claimed_date(&self, guild: u64) -> Result<Option<Date>, StoreError>;
+
+    /// The server's current rotation cycle.
+    fn rotation(&self, guild: u64) -> Result<Rotation, StoreError>;
+
+    /// Forgets a server's rotation history: it starts again at cycle 0.
+    fn reset_rotation(&self, guild: u64) -> Result<(), StoreError>;
+
+    fn log_unanswered(&self, entry: &Unanswered<'_>) -> Result<(), StoreError>;
+
+    /// Deletes unanswered questions asked before `older_than`; returns how many.
+    fn prune_unanswered(&self, older_than: Timestamp) -> Result<usize, StoreError>;
+
+    /// Records a vote, replacing the user's earlier vote on the same answer.
+    fn record_vote(&self, vote: &Vote<'_>) -> Result<(), StoreError>;
+}
