@@ -56,11 +56,10 @@ pub struct Analyzed {
     pub corrections: Vec<(String, String)>,
 }
 
-/// Turns text into terms. Built once from the lexicon and the knowledge base's texts.
+/// Turns text into terms. Built by an [`AnalyzerBuilder`] from the lexicon and the
+/// knowledge base's texts.
 pub struct Analyzer {
-    /// First word of a variant -> (variant words, canonical words), longest variant first.
-    aliases: AliasTable,
-    stemmer: Stemmer,
+    rules: Rules,
     vocabulary: Vocabulary,
     /// Stems of the vocabulary: a word whose stem is known ("sever" for "severed") is
     /// not a typo.
@@ -71,16 +70,60 @@ pub struct Analyzer {
 impl std::fmt::Debug for Analyzer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Analyzer")
-            .field("aliases", &self.aliases.len())
+            .field("aliases", &self.rules.aliases.len())
             .field("vocabulary", &self.vocabulary.counts.len())
             .finish()
     }
 }
 
 impl Analyzer {
-    /// Builds the analyzer; `texts` are every text of the knowledge base that questions
-    /// are matched against, and make up the vocabulary that typos are corrected to.
-    pub fn new<'a>(lexicon: &Lexicon, texts: impl IntoIterator<Item = &'a str>) -> Self {
+    /// Analyzes knowledge base text: no typo correction.
+    pub fn analyze_text(&self, text: &str) -> Analyzed {
+        self.rules
+            .analyze_words(text::tokenize(text), Vec::new(), |w| self.stem(w))
+    }
+
+    /// Analyzes a question: question-word fixes and typo correction, then as for text.
+    pub fn analyze_question(&self, question: &str) -> Analyzed {
+        let mut words = Vec::new();
+        let mut corrections = Vec::new();
+        for word in text::tokenize(question) {
+            if let Some(fixed) = self.question_fixes.get(word.as_str()) {
+                words.extend(fixed.iter().cloned());
+            } else if let Some(corrected) = self
+                .vocabulary
+                .correct(&word)
+                .filter(|_| !self.known_stems.contains(&self.stem(&word)))
+            {
+                corrections.push((word, corrected.to_owned()));
+                words.push(corrected.to_owned());
+            } else {
+                words.push(word);
+            }
+        }
+        self.rules
+            .analyze_words(words, corrections, |w| self.stem(w))
+    }
+
+    pub fn stem(&self, word: &str) -> String {
+        self.rules.stemmer.stem(word).into_owned()
+    }
+}
+
+/// Builds an [`Analyzer`] while the knowledge base's texts are analyzed for the index,
+/// so that each text is tokenized once: for its terms, and for the vocabulary that typos
+/// in questions are corrected to.
+pub struct AnalyzerBuilder {
+    rules: Rules,
+    vocabulary: VocabularyBuilder,
+    /// Word -> stem. The knowledge base repeats its words many times over, and stemming
+    /// is the costliest step of analysis.
+    stems: HashMap<String, String>,
+}
+
+impl AnalyzerBuilder {
+    /// A builder whose vocabulary so far is the lexicon's words.
+    pub fn new(lexicon: &Lexicon) -> Self {
         let mut aliases = AliasTable::new();
         let mut vocabulary = VocabularyBuilder::default();
         for alias in &lexicon.aliases {
@@ -105,71 +148,100 @@ impl Analyzer {
             // Longest first, so that "prisoners of war" wins over "prisoners".
             variants.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
         }
-        for text in texts {
-            vocabulary.add_words(&text::tokenize(text));
+        AnalyzerBuilder {
+            rules: Rules {
+                aliases,
+                stemmer: Stemmer::create(Algorithm::English),
+            },
+            vocabulary,
+            stems: HashMap::new(),
         }
+    }
+
+    /// The terms of a knowledge base text, whose words join the vocabulary.
+    pub fn learn(&mut self, text: &str) -> Vec<String> {
+        let words = text::tokenize(text);
+        self.vocabulary.add_words(&words);
+        self.terms_of(words)
+    }
+
+    /// Adds the words of a text to the vocabulary.
+    pub fn add_to_vocabulary(&mut self, text: &str) {
+        self.vocabulary.add_words(&text::tokenize(text));
+    }
+
+    /// The terms of a text whose words do not join the vocabulary.
+    pub fn terms(&mut self, text: &str) -> Vec<String> {
+        self.terms_of(text::tokenize(text))
+    }
+
+    fn terms_of(&mut self, words: Vec<String>) -> Vec<String> {
+        let AnalyzerBuilder { rules, stems, .. } = self;
+        rules
+            .analyze_words(words, Vec::new(), |w| cached_stem(stems, &rules.stemmer, w))
+            .terms
+    }
+
+    pub fn stem(&mut self, word: &str) -> String {
+        cached_stem(&mut self.stems, &self.rules.stemmer, word)
+    }
+
+    pub fn build(mut self) -> Analyzer {
         let question_fixes = QUESTION_WORD_FIXES
             .iter()
             .map(|(from, to)| (*from, to.split(' ').map(str::to_owned).collect()))
             .collect();
-        let stemmer = Stemmer::create(Algorithm::English);
-        let vocabulary = vocabulary.build();
+        let vocabulary = self.vocabulary.build();
         let known_stems = vocabulary
             .counts
             .keys()
-            .map(|w| stemmer.stem(w).into_owned())
+            .map(|w| cached_stem(&mut self.stems, &self.rules.stemmer, w))
             .collect();
         Analyzer {
-            aliases,
-            stemmer,
+            rules: self.rules,
             vocabulary,
             known_stems,
             question_fixes,
         }
     }
+}
 
-    /// Analyzes knowledge base text: no typo correction.
-    pub fn analyze_text(&self, text: &str) -> Analyzed {
-        self.analyze_words(text::tokenize(text), Vec::new())
+/// The stem of `word`, from `stems` when it was stemmed before.
+fn cached_stem(stems: &mut HashMap<String, String>, stemmer: &Stemmer, word: &str) -> String {
+    if let Some(stem) = stems.get(word) {
+        return stem.clone();
     }
+    let stem = stemmer.stem(word).into_owned();
+    stems.insert(word.to_owned(), stem.clone());
+    stem
+}
 
-    /// Analyzes a question: question-word fixes and typo correction, then as for text.
-    pub fn analyze_question(&self, question: &str) -> Analyzed {
-        let mut words = Vec::new();
-        let mut corrections = Vec::new();
-        for word in text::tokenize(question) {
-            if let Some(fixed) = self.question_fixes.get(word.as_str()) {
-                words.extend(fixed.iter().cloned());
-            } else if let Some(corrected) = self
-                .vocabulary
-                .correct(&word)
-                .filter(|_| !self.known_stems.contains(&self.stem(&word)))
-            {
-                corrections.push((word, corrected.to_owned()));
-                words.push(corrected.to_owned());
-            } else {
-                words.push(word);
-            }
-        }
-        self.analyze_words(words, corrections)
-    }
+/// What analyzing knowledge base text and questions share: aliases, stopwords, stems.
+struct Rules {
+    /// First word of a variant -> (variant words, canonical words), longest variant first.
+    aliases: AliasTable,
+    stemmer: Stemmer,
+}
 
-    fn analyze_words(&self, words: Vec<String>, corrections: Vec<(String, String)>) -> Analyzed {
+impl Rules {
+    /// Rewrites aliases, then stems the words that are not stopwords with `stem`.
+    fn analyze_words(
+        &self,
+        words: Vec<String>,
+        corrections: Vec<(String, String)>,
+        mut stem: impl FnMut(&str) -> String,
+    ) -> Analyzed {
         let words = self.rewrite_aliases(&words);
         let terms = words
             .iter()
             .filter(|w| !is_stopword(w))
-            .map(|w| self.stem(w))
+            .map(|w| stem(w))
             .collect();
         Analyzed {
             words,
             terms,
             corrections,
         }
-    }
-
-    pub fn stem(&self, word: &str) -> String {
-        self.stemmer.stem(word).into_owned()
     }
 
     fn rewrite_aliases(&self, words: &[String]) -> Vec<String> {
@@ -205,7 +277,12 @@ impl VocabularyBuilder {
     fn add_words(&mut self, words: &[String]) {
         for w in words {
             if w.chars().all(char::is_alphabetic) && !is_stopword(w) {
-                *self.counts.entry(w.clone()).or_default() += 1;
+                match self.counts.get_mut(w) {
+                    Some(count) => *count += 1,
+                    None => {
+                        self.counts.insert(w.clone(), 1);
+                    }
+                }
             }
         }
     }
@@ -366,10 +443,11 @@ mod tests {
             ],
             ..Lexicon::default()
         };
-        Analyzer::new(
-            &lexicon,
-            ["Zelensky met officials in Istanbul about the exchange of prisoners of war."],
-        )
+        let mut builder = AnalyzerBuilder::new(&lexicon);
+        builder.add_to_vocabulary(
+            "Zelensky met officials in Istanbul about the exchange of prisoners of war.",
+        );
+        builder.build()
     }
 
     #[test]

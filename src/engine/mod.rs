@@ -23,7 +23,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::config::EngineConfig;
 use crate::knowledge::{Fact, KnowledgeBase, Problem, Severity};
-use analyzer::Analyzer;
+use analyzer::{Analyzer, AnalyzerBuilder};
 use index::{DocTerms, Index, Match, QueryTerm};
 
 /// Why parley did not answer.
@@ -242,41 +242,30 @@ impl Engine {
     /// Builds the index. The knowledge base must already be checked (see
     /// [`KnowledgeBase::load`]).
     pub fn new(kb: KnowledgeBase, config: EngineConfig) -> Engine {
-        let analyzer = Analyzer::new(
-            &kb.lexicon,
-            kb.facts.iter().flat_map(|f| {
-                f.questions
-                    .iter()
-                    .map(String::as_str)
-                    .chain([f.answer.as_str(), f.topic.as_str()])
-                    .chain(f.citations.iter().map(|c| c.quote.as_str()))
-            }),
-        );
         let mut doc_fact: Vec<usize> = (0..kb.facts.len()).collect();
         doc_fact.sort_by(|&a, &b| kb.facts[a].id.cmp(&kb.facts[b].id));
+        let mut builder = AnalyzerBuilder::new(&kb.lexicon);
         let index = Index::build(doc_fact.iter().map(|&i| {
             let fact = &kb.facts[i];
-            let mut content = analyzer.analyze_text(&fact.answer).terms;
-            content.extend(analyzer.analyze_text(&fact.topic.replace('-', " ")).terms);
+            let mut content = builder.learn(&fact.answer);
+            builder.add_to_vocabulary(&fact.topic);
+            content.extend(builder.terms(&fact.topic.replace('-', " ")));
             if let Some(date) = fact.date {
                 // "What happened in July 2022?" should find the facts of that month.
                 content.push(date.year.to_string());
                 if let Some(m) = date.month {
-                    content.push(analyzer.stem(MONTHS[usize::from(m) - 1]));
+                    content.push(builder.stem(MONTHS[usize::from(m) - 1]));
                 }
             }
             for c in &fact.citations {
-                content.extend(analyzer.analyze_text(&c.quote).terms);
+                content.extend(builder.learn(&c.quote));
             }
             DocTerms {
-                questions: fact
-                    .questions
-                    .iter()
-                    .map(|q| analyzer.analyze_text(q).terms)
-                    .collect(),
+                questions: fact.questions.iter().map(|q| builder.learn(q)).collect(),
                 content,
             }
         }));
+        let analyzer = builder.build();
         let mut entities = HashMap::new();
         let mut names = Names::default();
         for entity in &kb.lexicon.entities {
