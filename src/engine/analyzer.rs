@@ -364,6 +364,7 @@ struct BkTree {
 
 struct BkNode {
     word: String,
+    /// (distance to this node's word, child node).
     children: Vec<(usize, usize)>,
 }
 
@@ -376,9 +377,11 @@ impl BkTree {
             });
             return;
         }
+        let word_chars: Vec<char> = word.chars().collect();
+        let mut rows = OsaRows::new(word_chars.len());
         let mut at = 0;
         loop {
-            let d = strsim::osa_distance(&self.nodes[at].word, word);
+            let d = rows.distance(&self.nodes[at].word, &word_chars, usize::MAX);
             if d == 0 {
                 return;
             }
@@ -397,16 +400,23 @@ impl BkTree {
         }
     }
 
-    /// Every word within `max` edits of `word`, with its distance.
+    /// Every word within `max` edits of `word` that the tree leads to, with its distance.
     fn find(&self, word: &str, max: usize) -> Vec<(&str, usize)> {
         let mut found = Vec::new();
         if self.nodes.is_empty() {
             return found;
         }
+        let word_chars: Vec<char> = word.chars().collect();
+        let mut rows = OsaRows::new(word_chars.len());
         let mut stack = vec![0];
         while let Some(at) = stack.pop() {
             let node = &self.nodes[at];
-            let d = strsim::osa_distance(&node.word, word);
+            // A node's distance decides nothing once it is past both `max` and every
+            // child's distance plus `max`: then neither the node nor any child is taken.
+            // Most nodes are leaves, whose distance is wanted only up to `max`.
+            let farthest_child = node.children.iter().map(|&(cd, _)| cd).max();
+            let cap = farthest_child.unwrap_or(0) + max + 1;
+            let d = rows.distance(&node.word, &word_chars, cap);
             if d <= max {
                 found.push((node.word.as_str(), d));
             }
@@ -417,6 +427,61 @@ impl BkTree {
             }
         }
         found
+    }
+}
+
+/// The rows of the optimal string alignment table, kept between distance computations
+/// so that a look-up allocates them once.
+struct OsaRows {
+    before_last: Vec<usize>,
+    last: Vec<usize>,
+    current: Vec<usize>,
+}
+
+impl OsaRows {
+    /// Rows for distances to a word of `len` characters.
+    fn new(len: usize) -> Self {
+        OsaRows {
+            before_last: vec![0; len + 1],
+            last: vec![0; len + 1],
+            current: vec![0; len + 1],
+        }
+    }
+
+    /// The optimal string alignment distance between `a` and `b` (insertions, deletions,
+    /// substitutions and swaps of adjacent characters, no character edited twice), or
+    /// `cap` if it is `cap` or more. The smallest value of a row never decreases in the
+    /// rows after it, so the computation stops at the first row that reaches `cap`.
+    fn distance(&mut self, a: &str, b: &[char], cap: usize) -> usize {
+        let OsaRows {
+            before_last,
+            last,
+            current,
+        } = self;
+        for (j, cell) in last.iter_mut().enumerate() {
+            *cell = j;
+        }
+        let mut previous_a = None;
+        for (i, a_char) in a.chars().enumerate() {
+            current[0] = i + 1;
+            let mut row_min = current[0];
+            for (j, &b_char) in b.iter().enumerate() {
+                let cost = usize::from(a_char != b_char);
+                let mut d = (current[j] + 1).min(last[j + 1] + 1).min(last[j] + cost);
+                if j > 0 && cost == 1 && previous_a == Some(b_char) && b[j - 1] == a_char {
+                    d = d.min(before_last[j - 1] + 1);
+                }
+                current[j + 1] = d;
+                row_min = row_min.min(d);
+            }
+            if row_min >= cap {
+                return cap;
+            }
+            std::mem::swap(before_last, last);
+            std::mem::swap(last, current);
+            previous_a = Some(a_char);
+        }
+        last[b.len()].min(cap)
     }
 }
 
@@ -481,6 +546,41 @@ mod tests {
         let a = analyzer();
         assert_eq!(a.analyze_question("wen did").words, ["when", "did"]);
         assert_eq!(a.analyze_question("howmany").words, ["how", "many"]);
+    }
+
+    #[test]
+    fn osa_distance_matches_strsim_up_to_the_cap() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "ba",
+            "abc",
+            "acb",
+            "ca",
+            "kyiv",
+            "kiyv",
+            "kiev",
+            "grain",
+            "grian",
+            "istanbul",
+            "istanbull",
+            "zelensky",
+            "zelenksy",
+            "zelenskyy",
+            "переговоры",
+        ];
+        for a in words {
+            for b in words {
+                let b_chars: Vec<char> = b.chars().collect();
+                let mut rows = OsaRows::new(b_chars.len());
+                let want = strsim::osa_distance(a, b);
+                assert_eq!(rows.distance(a, &b_chars, usize::MAX), want, "{a} {b}");
+                for cap in 1..4 {
+                    assert_eq!(rows.distance(a, &b_chars, cap), want.min(cap), "{a} {b}");
+                }
+            }
+        }
     }
 
     #[test]
