@@ -34,7 +34,7 @@ static POSSESSIVE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"'s\b").expect
 
 /// Words longer than this are not words a question is made of (a pasted hash, a key
 /// mash); they are dropped rather than matched.
-const MAX_WORD_CHARS: usize = 32;
+pub const MAX_WORD_CHARS: usize = 32;
 
 /// Removes Discord markup and links, keeping the words around them.
 pub fn strip_chat_markup(text: &str) -> String {
