@@ -3,6 +3,7 @@
 //! first corrected against the knowledge base's own vocabulary.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 
 use rust_stemmers::{Algorithm, Stemmer};
 
@@ -288,12 +289,9 @@ impl VocabularyBuilder {
     }
 
     fn build(self) -> Vocabulary {
-        let mut words: Vec<&String> = self.counts.keys().collect();
-        words.sort();
-        let mut tree = BkTree::default();
-        for w in words {
-            tree.insert(w);
-        }
+        let mut words: Vec<&str> = self.counts.keys().map(String::as_str).collect();
+        words.sort_unstable();
+        let tree = BkTree::new(words);
         Vocabulary {
             counts: self.counts,
             tree,
@@ -357,46 +355,82 @@ fn is_transposition(a: &str, b: &str) -> bool {
 
 /// A BK-tree over the vocabulary under optimal string alignment distance (edits,
 /// including swaps of adjacent letters), so that a look-up visits a small part of it.
-#[derive(Default)]
+///
+/// A look-up still visits thousands of nodes when two edits are allowed, so the tree is
+/// laid out flat once built: the nodes in breadth-first order, each node's children
+/// consecutive, and the words one after another, rather than each node, word and list
+/// of children in an allocation of its own.
 struct BkTree {
+    /// The nodes' words, one after another.
+    text: String,
     nodes: Vec<BkNode>,
 }
 
 struct BkNode {
-    word: String,
-    /// (distance to this node's word, child node).
-    children: Vec<(usize, usize)>,
+    /// Where the node's word is in `text`.
+    word: Range<u32>,
+    /// The distance from its parent's word to its word (0 for the root).
+    distance: u32,
+    /// Its children, which are consecutive nodes.
+    children: Range<u32>,
 }
 
 impl BkTree {
-    fn insert(&mut self, word: &str) {
-        if self.nodes.is_empty() {
-            self.nodes.push(BkNode {
-                word: word.to_owned(),
-                children: Vec::new(),
-            });
-            return;
-        }
-        let pattern = OsaPattern::new(word);
-        let mut at = 0;
-        loop {
-            let d = pattern.distance(&self.nodes[at].word);
-            if d == 0 {
-                return;
+    /// Builds the tree from `words` in the order given. Optimal string alignment
+    /// distance breaks the triangle inequality, so a look-up can miss a word within
+    /// reach; which ones depends on the order.
+    fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
+        // The tree as it grows: each node's word and its (distance, child) edges.
+        let mut growing: Vec<(&str, Vec<(usize, usize)>)> = Vec::new();
+        for word in words {
+            if growing.is_empty() {
+                growing.push((word, Vec::new()));
+                continue;
             }
-            match self.nodes[at].children.iter().find(|(cd, _)| *cd == d) {
-                Some(&(_, child)) => at = child,
-                None => {
-                    let index = self.nodes.len();
-                    self.nodes.push(BkNode {
-                        word: word.to_owned(),
-                        children: Vec::new(),
-                    });
-                    self.nodes[at].children.push((d, index));
-                    return;
+            let pattern = OsaPattern::new(word);
+            let mut at = 0;
+            loop {
+                let d = pattern.distance(growing[at].0);
+                if d == 0 {
+                    break;
+                }
+                match growing[at].1.iter().find(|(cd, _)| *cd == d) {
+                    Some(&(_, child)) => at = child,
+                    None => {
+                        let index = growing.len();
+                        growing.push((word, Vec::new()));
+                        growing[at].1.push((d, index));
+                        break;
+                    }
                 }
             }
         }
+        let offset = |n: usize| u32::try_from(n).expect("vocabulary under 4 GB");
+        let mut text = String::new();
+        let mut nodes = Vec::with_capacity(growing.len());
+        // (node of `growing`, distance from its parent), in breadth-first order.
+        let mut queue = if growing.is_empty() {
+            Vec::new()
+        } else {
+            vec![(0, 0)]
+        };
+        while let Some(&(at, distance)) = queue.get(nodes.len()) {
+            let (word, edges) = &growing[at];
+            let start = text.len();
+            text.push_str(word);
+            let first_child = queue.len();
+            queue.extend(edges.iter().map(|&(d, child)| (child, d)));
+            nodes.push(BkNode {
+                word: offset(start)..offset(text.len()),
+                distance: offset(distance),
+                children: offset(first_child)..offset(queue.len()),
+            });
+        }
+        BkTree { text, nodes }
+    }
+
+    fn word(&self, node: &BkNode) -> &str {
+        &self.text[node.word.start as usize..node.word.end as usize]
     }
 
     /// Every word within `max` edits of `word` that the tree leads to, with its distance.
@@ -409,11 +443,12 @@ impl BkTree {
         let mut stack = vec![0];
         while let Some(at) = stack.pop() {
             let node = &self.nodes[at];
-            let d = pattern.distance(&node.word);
+            let d = pattern.distance(self.word(node));
             if d <= max {
-                found.push((node.word.as_str(), d));
+                found.push((self.word(node), d));
             }
-            for &(cd, child) in &node.children {
+            for child in node.children.start as usize..node.children.end as usize {
+                let cd = self.nodes[child].distance as usize;
                 if cd + max >= d && cd <= d + max {
                     stack.push(child);
                 }
@@ -611,13 +646,10 @@ mod tests {
 
     #[test]
     fn bk_tree_finds_everything_within_the_distance() {
-        let mut tree = BkTree::default();
         let words = [
             "grain", "grains", "train", "brain", "rain", "gain", "russia", "prussia",
         ];
-        for w in words {
-            tree.insert(w);
-        }
+        let tree = BkTree::new(words);
         for probe in ["grian", "rusia", "xyz", "gain"] {
             for max in 0..3 {
                 let mut got: Vec<&str> =
