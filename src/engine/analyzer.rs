@@ -2,7 +2,7 @@
 //! canonical form, stopwords dropped, the rest stemmed. For questions, misspelt words are
 //! first corrected against the knowledge base's own vocabulary.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::ops::Range;
 
 use rust_stemmers::{Algorithm, Stemmer};
@@ -44,7 +44,7 @@ const QUESTION_WORD_FIXES: &[(&str, &str)] = &[
 
 /// Variants of aliases by their first word: (variant words, canonical words), longest
 /// variant first.
-type AliasTable = HashMap<String, Vec<(Vec<String>, Vec<String>)>>;
+type AliasTable = FxHashMap<String, Vec<(Vec<String>, Vec<String>)>>;
 
 /// A text taken apart for matching.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -64,8 +64,8 @@ pub struct Analyzer {
     vocabulary: Vocabulary,
     /// Stems of the vocabulary: a word whose stem is known ("sever" for "severed") is
     /// not a typo.
-    known_stems: HashSet<String>,
-    question_fixes: HashMap<&'static str, Vec<String>>,
+    known_stems: FxHashSet<String>,
+    question_fixes: FxHashMap<&'static str, Vec<String>>,
 }
 
 impl std::fmt::Debug for Analyzer {
@@ -119,13 +119,13 @@ pub struct AnalyzerBuilder {
     vocabulary: VocabularyBuilder,
     /// Word -> stem. The knowledge base repeats its words many times over, and stemming
     /// is the costliest step of analysis.
-    stems: HashMap<String, String>,
+    stems: FxHashMap<String, String>,
 }
 
 impl AnalyzerBuilder {
     /// A builder whose vocabulary so far is the lexicon's words.
     pub fn new(lexicon: &Lexicon) -> Self {
-        let mut aliases = AliasTable::new();
+        let mut aliases = AliasTable::default();
         let mut vocabulary = VocabularyBuilder::default();
         for alias in &lexicon.aliases {
             let canonical = text::tokenize(&alias.canonical);
@@ -155,7 +155,7 @@ impl AnalyzerBuilder {
                 stemmer: Stemmer::create(Algorithm::English),
             },
             vocabulary,
-            stems: HashMap::new(),
+            stems: FxHashMap::default(),
         }
     }
 
@@ -208,7 +208,7 @@ impl AnalyzerBuilder {
 }
 
 /// The stem of `word`, from `stems` when it was stemmed before.
-fn cached_stem(stems: &mut HashMap<String, String>, stemmer: &Stemmer, word: &str) -> String {
+fn cached_stem(stems: &mut FxHashMap<String, String>, stemmer: &Stemmer, word: &str) -> String {
     if let Some(stem) = stems.get(word) {
         return stem.clone();
     }
@@ -271,7 +271,7 @@ impl Rules {
 
 #[derive(Default)]
 struct VocabularyBuilder {
-    counts: HashMap<String, u32>,
+    counts: FxHashMap<String, u32>,
 }
 
 impl VocabularyBuilder {
@@ -301,7 +301,7 @@ impl VocabularyBuilder {
 
 /// The knowledge base's words, for typo correction.
 struct Vocabulary {
-    counts: HashMap<String, u32>,
+    counts: FxHashMap<String, u32>,
     tree: BkTree,
 }
 

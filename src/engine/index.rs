@@ -10,7 +10,7 @@
 //! - *similarity*: the weighted Dice overlap with the fact's closest example question,
 //!   which rewards the wording a fact was curated for.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Postings longer than this are not walked to find candidates (the term is too common
 /// to say which facts are meant); such terms still count when candidates are scored. This
@@ -55,7 +55,7 @@ impl Match {
 
 #[derive(Debug, Default)]
 pub struct Index {
-    dictionary: HashMap<String, u32>,
+    dictionary: FxHashMap<String, u32>,
     /// Term id -> term.
     terms: Vec<String>,
     idf: Vec<f32>,
@@ -166,7 +166,7 @@ impl Index {
         let mut known: Vec<&QueryTerm> = query.iter().filter(|q| q.id.is_some()).collect();
         known.sort_by_key(|q| self.postings[q.id.unwrap_or_default() as usize].len());
         // Partial scores from the postings of the rarer terms.
-        let mut partial: HashMap<u32, f32> = HashMap::new();
+        let mut partial: FxHashMap<u32, f32> = FxHashMap::default();
         for (i, q) in known.iter().enumerate() {
             let postings = &self.postings[q.id.unwrap_or_default() as usize];
             // The rarest term is always walked, so a question made only of common terms

@@ -6,7 +6,7 @@
 //! confidence of every answer; so generic chat words belong here, while words that tell
 //! facts apart ("latest", "first", "only", "both") do not.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 use std::sync::LazyLock;
 
 const WORDS: &[&str] = &[
@@ -347,7 +347,7 @@ const WORDS: &[&str] = &[
     "times",
 ];
 
-static SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| WORDS.iter().copied().collect());
+static SET: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| WORDS.iter().copied().collect());
 
 pub fn is_stopword(word: &str) -> bool {
     SET.contains(word)
