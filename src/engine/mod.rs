@@ -194,27 +194,47 @@ const TITLES: &[&str] = &["President", "Ukrainian", "Russian", "US"];
 /// The capitalised words of `texts` that never appear in lower case in them and do not
 /// start a sentence: the proper nouns.
 fn proper_nouns<'a>(texts: impl IntoIterator<Item = &'a str> + Clone) -> Vec<String> {
-    let mut lower: FxHashSet<String> = FxHashSet::default();
     let mut capital: Vec<String> = Vec::new();
+    for_each_word(texts.clone(), |word, first_upper, sentence_start| {
+        if first_upper && !sentence_start && !TITLES.contains(&word) {
+            capital.push(word.to_owned());
+        }
+    });
+    if capital.is_empty() {
+        return capital;
+    }
+    // The texts are read again for the few capitalised words only, rather than keeping
+    // every word seen in lower case: the lower-case forms not yet seen in lower case.
+    let mut unseen: FxHashSet<String> = capital.iter().map(|w| w.to_lowercase()).collect();
+    for_each_word(texts, |word, first_upper, _| {
+        if !first_upper && !unseen.is_empty() {
+            unseen.remove(&word.to_lowercase());
+        }
+    });
+    capital.retain(|w| unseen.contains(&w.to_lowercase()));
+    capital.sort();
+    capital.dedup();
+    capital
+}
+
+/// Calls `visit` with each word of `texts` (its letters and digits), whether it starts
+/// with a capital, and whether it starts a sentence.
+fn for_each_word<'a>(
+    texts: impl IntoIterator<Item = &'a str>,
+    mut visit: impl FnMut(&str, bool, bool),
+) {
+    let mut word = String::new();
     for text in texts {
         let mut sentence_start = true;
         for raw in text.split_whitespace() {
-            let word: String = raw.chars().filter(|c| c.is_alphanumeric()).collect();
-            if !word.is_empty() {
-                let first_upper = word.chars().next().is_some_and(char::is_uppercase);
-                if !first_upper {
-                    lower.insert(word.to_lowercase());
-                } else if !sentence_start && !TITLES.contains(&word.as_str()) {
-                    capital.push(word.clone());
-                }
+            word.clear();
+            word.extend(raw.chars().filter(|c| c.is_alphanumeric()));
+            if let Some(first) = word.chars().next() {
+                visit(&word, first.is_uppercase(), sentence_start);
             }
             sentence_start = raw.ends_with(['.', '?', '!', ':', ';']) || raw.starts_with('-');
         }
     }
-    capital.retain(|w| !lower.contains(&w.to_lowercase()));
-    capital.sort();
-    capital.dedup();
-    capital
 }
 
 const MONTHS: [&str; 12] = [
