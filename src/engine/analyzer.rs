@@ -7,6 +7,7 @@ use std::ops::Range;
 
 use rust_stemmers::{Algorithm, Stemmer};
 
+use super::index::Dictionary;
 use super::stopwords::is_stopword;
 use super::text;
 use crate::knowledge::Lexicon;
@@ -80,8 +81,7 @@ impl std::fmt::Debug for Analyzer {
 impl Analyzer {
     /// Analyzes knowledge base text: no typo correction.
     pub fn analyze_text(&self, text: &str) -> Analyzed {
-        self.rules
-            .analyze_words(text::tokenize(text), Vec::new(), |w| self.stem(w))
+        self.rules.analyze_words(text::tokenize(text), Vec::new())
     }
 
     /// Analyzes a question: question-word fixes and typo correction, then as for text.
@@ -102,24 +102,24 @@ impl Analyzer {
                 words.push(word);
             }
         }
-        self.rules
-            .analyze_words(words, corrections, |w| self.stem(w))
+        self.rules.analyze_words(words, corrections)
     }
 
     pub fn stem(&self, word: &str) -> String {
-        self.rules.stemmer.stem(word).into_owned()
+        self.rules.stem(word)
     }
 }
 
 /// Builds an [`Analyzer`] while the knowledge base's texts are analyzed for the index,
 /// so that each text is tokenized once: for its terms, and for the vocabulary that typos
-/// in questions are corrected to.
+/// in questions are corrected to. It numbers the terms for the index as it meets them.
 pub struct AnalyzerBuilder {
     rules: Rules,
     vocabulary: VocabularyBuilder,
-    /// Word -> stem. The knowledge base repeats its words many times over, and stemming
-    /// is the costliest step of analysis.
-    stems: FxHashMap<String, String>,
+    dictionary: Dictionary,
+    /// Word -> the number of its stem. The knowledge base repeats its words many times
+    /// over, and stemming is the costliest step of analysis.
+    word_terms: FxHashMap<String, u32>,
 }
 
 impl AnalyzerBuilder {
@@ -155,12 +155,13 @@ impl AnalyzerBuilder {
                 stemmer: Stemmer::create(Algorithm::English),
             },
             vocabulary,
-            stems: FxHashMap::default(),
+            dictionary: Dictionary::default(),
+            word_terms: FxHashMap::default(),
         }
     }
 
     /// The terms of a knowledge base text, whose words join the vocabulary.
-    pub fn learn(&mut self, text: &str) -> Vec<String> {
+    pub fn learn(&mut self, text: &str) -> Vec<u32> {
         let words = text::tokenize(text);
         self.vocabulary.add_words(&words);
         self.terms_of(words)
@@ -172,22 +173,36 @@ impl AnalyzerBuilder {
     }
 
     /// The terms of a text whose words do not join the vocabulary.
-    pub fn terms(&mut self, text: &str) -> Vec<String> {
+    pub fn terms(&mut self, text: &str) -> Vec<u32> {
         self.terms_of(text::tokenize(text))
     }
 
-    fn terms_of(&mut self, words: Vec<String>) -> Vec<String> {
-        let AnalyzerBuilder { rules, stems, .. } = self;
-        rules
-            .analyze_words(words, Vec::new(), |w| cached_stem(stems, &rules.stemmer, w))
-            .terms
+    fn terms_of(&mut self, words: Vec<String>) -> Vec<u32> {
+        self.rules
+            .rewrite_aliases(words)
+            .into_iter()
+            .filter(|w| !is_stopword(w))
+            .map(|w| self.word_term(w))
+            .collect()
     }
 
-    pub fn stem(&mut self, word: &str) -> String {
-        cached_stem(&mut self.stems, &self.rules.stemmer, word)
+    /// The term of one word: its stem.
+    pub fn word_term(&mut self, word: impl AsRef<str> + Into<String>) -> u32 {
+        if let Some(&term) = self.word_terms.get(word.as_ref()) {
+            return term;
+        }
+        let term = self.dictionary.intern(&self.rules.stem(word.as_ref()));
+        self.word_terms.insert(word.into(), term);
+        term
     }
 
-    pub fn build(mut self) -> Analyzer {
+    /// A term taken as it is, not stemmed: a year.
+    pub fn term(&mut self, term: &str) -> u32 {
+        self.dictionary.intern(term)
+    }
+
+    /// The analyzer, and the terms of the texts analyzed, numbered.
+    pub fn build(self) -> (Analyzer, Dictionary) {
         let question_fixes = QUESTION_WORD_FIXES
             .iter()
             .map(|(from, to)| (*from, to.split(' ').map(str::to_owned).collect()))
@@ -196,25 +211,19 @@ impl AnalyzerBuilder {
         let known_stems = vocabulary
             .counts
             .keys()
-            .map(|w| cached_stem(&mut self.stems, &self.rules.stemmer, w))
+            .map(|w| match self.word_terms.get(w) {
+                Some(&term) => self.dictionary.term(term).to_owned(),
+                None => self.rules.stem(w),
+            })
             .collect();
-        Analyzer {
+        let analyzer = Analyzer {
             rules: self.rules,
             vocabulary,
             known_stems,
             question_fixes,
-        }
+        };
+        (analyzer, self.dictionary)
     }
-}
-
-/// The stem of `word`, from `stems` when it was stemmed before.
-fn cached_stem(stems: &mut FxHashMap<String, String>, stemmer: &Stemmer, word: &str) -> String {
-    if let Some(stem) = stems.get(word) {
-        return stem.clone();
-    }
-    let stem = stemmer.stem(word).into_owned();
-    stems.insert(word.to_owned(), stem.clone());
-    stem
 }
 
 /// What analyzing knowledge base text and questions share: aliases, stopwords, stems.
@@ -225,18 +234,13 @@ struct Rules {
 }
 
 impl Rules {
-    /// Rewrites aliases, then stems the words that are not stopwords with `stem`.
-    fn analyze_words(
-        &self,
-        words: Vec<String>,
-        corrections: Vec<(String, String)>,
-        mut stem: impl FnMut(&str) -> String,
-    ) -> Analyzed {
-        let words = self.rewrite_aliases(&words);
+    /// Rewrites aliases, then stems the words that are not stopwords.
+    fn analyze_words(&self, words: Vec<String>, corrections: Vec<(String, String)>) -> Analyzed {
+        let words = self.rewrite_aliases(words);
         let terms = words
             .iter()
             .filter(|w| !is_stopword(w))
-            .map(|w| stem(w))
+            .map(|w| self.stem(w))
             .collect();
         Analyzed {
             words,
@@ -245,7 +249,11 @@ impl Rules {
         }
     }
 
-    fn rewrite_aliases(&self, words: &[String]) -> Vec<String> {
+    fn stem(&self, word: &str) -> String {
+        self.stemmer.stem(word).into_owned()
+    }
+
+    fn rewrite_aliases(&self, mut words: Vec<String>) -> Vec<String> {
         let mut out = Vec::with_capacity(words.len());
         let mut i = 0;
         while i < words.len() {
@@ -260,7 +268,8 @@ impl Rules {
                     i += variant.len();
                 }
                 None => {
-                    out.push(words[i].clone());
+                    // Later matches look only at the words after this one.
+                    out.push(std::mem::take(&mut words[i]));
                     i += 1;
                 }
             }
@@ -570,7 +579,7 @@ mod tests {
         builder.add_to_vocabulary(
             "Zelensky met officials in Istanbul about the exchange of prisoners of war.",
         );
-        builder.build()
+        builder.build().0
     }
 
     #[test]

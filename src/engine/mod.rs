@@ -270,27 +270,29 @@ impl Engine {
         let mut doc_fact: Vec<usize> = (0..kb.facts.len()).collect();
         doc_fact.sort_by(|&a, &b| kb.facts[a].id.cmp(&kb.facts[b].id));
         let mut builder = AnalyzerBuilder::new(&kb.lexicon);
-        let index = Index::build(doc_fact.iter().map(|&i| {
-            let fact = &kb.facts[i];
-            let mut content = builder.learn(&fact.answer);
-            builder.add_to_vocabulary(&fact.topic);
-            content.extend(builder.terms(&fact.topic.replace('-', " ")));
-            if let Some(date) = fact.date {
-                // "What happened in July 2022?" should find the facts of that month.
-                content.push(date.year.to_string());
-                if let Some(m) = date.month {
-                    content.push(builder.stem(MONTHS[usize::from(m) - 1]));
+        let docs: Vec<DocTerms> = doc_fact
+            .iter()
+            .map(|&i| {
+                let fact = &kb.facts[i];
+                let questions = fact.questions.iter().map(|q| builder.learn(q)).collect();
+                let mut content = builder.learn(&fact.answer);
+                builder.add_to_vocabulary(&fact.topic);
+                content.extend(builder.terms(&fact.topic.replace('-', " ")));
+                if let Some(date) = fact.date {
+                    // "What happened in July 2022?" should find the facts of that month.
+                    content.push(builder.term(&date.year.to_string()));
+                    if let Some(m) = date.month {
+                        content.push(builder.word_term(MONTHS[usize::from(m) - 1]));
+                    }
                 }
-            }
-            for c in &fact.citations {
-                content.extend(builder.learn(&c.quote));
-            }
-            DocTerms {
-                questions: fact.questions.iter().map(|q| builder.learn(q)).collect(),
-                content,
-            }
-        }));
-        let analyzer = builder.build();
+                for c in &fact.citations {
+                    content.extend(builder.learn(&c.quote));
+                }
+                DocTerms { questions, content }
+            })
+            .collect();
+        let (analyzer, dictionary) = builder.build();
+        let index = Index::build(dictionary, docs);
         let mut entities = FxHashMap::default();
         let mut names = Names::default();
         for entity in &kb.lexicon.entities {
