@@ -201,8 +201,13 @@ impl Index {
             }
         }
         let mut candidates: Vec<(u32, f32)> = partial.into_iter().collect();
-        candidates.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        candidates.truncate(MAX_CANDIDATES);
+        let best_first = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        // Common terms give thousands of partial matches: select the best before sorting.
+        if candidates.len() > MAX_CANDIDATES {
+            candidates.select_nth_unstable_by(MAX_CANDIDATES, best_first);
+            candidates.truncate(MAX_CANDIDATES);
+        }
+        candidates.sort_by(best_first);
 
         let ids: Vec<u32> = {
             let mut ids: Vec<u32> = known.iter().filter_map(|q| q.id).collect();
