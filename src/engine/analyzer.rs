@@ -2,10 +2,10 @@
 //! canonical form, stopwords dropped, the rest stemmed. For questions, misspelt words are
 //! first corrected against the knowledge base's own vocabulary.
 
-use rustc_hash::{FxHashMap, FxHashSet};
 use std::ops::Range;
 
 use rust_stemmers::{Algorithm, Stemmer};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::index::Dictionary;
 use super::stopwords::is_stopword;

@@ -87,7 +87,7 @@ impl Dictionary {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Index {
     dictionary: Dictionary,
     idf: Vec<f32>,

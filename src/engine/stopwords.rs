@@ -6,8 +6,9 @@
 //! confidence of every answer; so generic chat words belong here, while words that tell
 //! facts apart ("latest", "first", "only", "both") do not.
 
-use rustc_hash::FxHashSet;
 use std::sync::LazyLock;
+
+use rustc_hash::FxHashSet;
 
 const WORDS: &[&str] = &[
     // Function words.
