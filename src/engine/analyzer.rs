@@ -81,7 +81,7 @@ impl std::fmt::Debug for Analyzer {
 impl Analyzer {
     /// Analyzes knowledge base text: no typo correction.
     pub fn analyze_text(&self, text: &str) -> Analyzed {
-        self.rules.analyze_words(text::tokenize(text), Vec::new())
+        self.rules.analyze_words(&text::tokenize(text), Vec::new())
     }
 
     /// Analyzes a question: question-word fixes and typo correction, then as for text.
@@ -102,7 +102,7 @@ impl Analyzer {
                 words.push(word);
             }
         }
-        self.rules.analyze_words(words, corrections)
+        self.rules.analyze_words(&words, corrections)
     }
 
     pub fn stem(&self, word: &str) -> String {
@@ -116,10 +116,7 @@ impl Analyzer {
 pub struct AnalyzerBuilder {
     rules: Rules,
     vocabulary: VocabularyBuilder,
-    dictionary: Dictionary,
-    /// Word -> the number of its stem. The knowledge base repeats its words many times
-    /// over, and stemming is the costliest step of analysis.
-    word_terms: FxHashMap<String, u32>,
+    terms: TermNumbers,
 }
 
 impl AnalyzerBuilder {
@@ -155,50 +152,46 @@ impl AnalyzerBuilder {
                 stemmer: Stemmer::create(Algorithm::English),
             },
             vocabulary,
-            dictionary: Dictionary::default(),
-            word_terms: FxHashMap::default(),
+            terms: TermNumbers::default(),
         }
     }
 
     /// The terms of a knowledge base text, whose words join the vocabulary.
     pub fn learn(&mut self, text: &str) -> Vec<u32> {
-        let words = text::tokenize(text);
-        self.vocabulary.add_words(&words);
-        self.terms_of(words)
+        with_words(text, |words| {
+            self.vocabulary.add_words(words);
+            self.terms_of(words)
+        })
     }
 
     /// Adds the words of a text to the vocabulary.
     pub fn add_to_vocabulary(&mut self, text: &str) {
-        self.vocabulary.add_words(&text::tokenize(text));
+        with_words(text, |words| self.vocabulary.add_words(words));
     }
 
     /// The terms of a text whose words do not join the vocabulary.
     pub fn terms(&mut self, text: &str) -> Vec<u32> {
-        self.terms_of(text::tokenize(text))
+        with_words(text, |words| self.terms_of(words))
     }
 
-    fn terms_of(&mut self, words: Vec<String>) -> Vec<u32> {
-        self.rules
+    fn terms_of(&mut self, words: &[&str]) -> Vec<u32> {
+        let AnalyzerBuilder { rules, terms, .. } = self;
+        rules
             .rewrite_aliases(words)
             .into_iter()
             .filter(|w| !is_stopword(w))
-            .map(|w| self.word_term(w))
+            .map(|w| terms.of_word(rules, w))
             .collect()
     }
 
     /// The term of one word: its stem.
-    pub fn word_term(&mut self, word: impl AsRef<str> + Into<String>) -> u32 {
-        if let Some(&term) = self.word_terms.get(word.as_ref()) {
-            return term;
-        }
-        let term = self.dictionary.intern(&self.rules.stem(word.as_ref()));
-        self.word_terms.insert(word.into(), term);
-        term
+    pub fn word_term(&mut self, word: &str) -> u32 {
+        self.terms.of_word(&self.rules, word)
     }
 
     /// A term taken as it is, not stemmed: a year.
     pub fn term(&mut self, term: &str) -> u32 {
-        self.dictionary.intern(term)
+        self.terms.dictionary.intern(term)
     }
 
     /// The analyzer, and the terms of the texts analyzed, numbered.
@@ -208,11 +201,15 @@ impl AnalyzerBuilder {
             .map(|(from, to)| (*from, to.split(' ').map(str::to_owned).collect()))
             .collect();
         let vocabulary = self.vocabulary.build();
+        let TermNumbers {
+            dictionary,
+            by_word,
+        } = self.terms;
         let known_stems = vocabulary
             .counts
             .keys()
-            .map(|w| match self.word_terms.get(w) {
-                Some(&term) => self.dictionary.term(term).to_owned(),
+            .map(|w| match by_word.get(w) {
+                Some(&term) => dictionary.term(term).to_owned(),
                 None => self.rules.stem(w),
             })
             .collect();
@@ -222,7 +219,35 @@ impl AnalyzerBuilder {
             known_stems,
             question_fixes,
         };
-        (analyzer, self.dictionary)
+        (analyzer, dictionary)
+    }
+}
+
+/// Calls `f` with the words of `text`, borrowed from its normalized form rather than
+/// copied one by one as [`text::tokenize`] does.
+fn with_words<R>(text: &str, f: impl FnOnce(&[&str]) -> R) -> R {
+    let normal = text::normalize(text);
+    let words: Vec<&str> = text::words(&normal).collect();
+    f(&words)
+}
+
+/// The terms met so far, numbered, and the term of each word met.
+#[derive(Default)]
+struct TermNumbers {
+    dictionary: Dictionary,
+    /// Word -> the number of its stem. The knowledge base repeats its words many times
+    /// over, and stemming is the costliest step of analysis.
+    by_word: FxHashMap<String, u32>,
+}
+
+impl TermNumbers {
+    fn of_word(&mut self, rules: &Rules, word: &str) -> u32 {
+        if let Some(&term) = self.by_word.get(word) {
+            return term;
+        }
+        let term = self.dictionary.intern(&rules.stem(word));
+        self.by_word.insert(word.to_owned(), term);
+        term
     }
 }
 
@@ -235,8 +260,12 @@ struct Rules {
 
 impl Rules {
     /// Rewrites aliases, then stems the words that are not stopwords.
-    fn analyze_words(&self, words: Vec<String>, corrections: Vec<(String, String)>) -> Analyzed {
-        let words = self.rewrite_aliases(words);
+    fn analyze_words(&self, words: &[String], corrections: Vec<(String, String)>) -> Analyzed {
+        let words: Vec<String> = self
+            .rewrite_aliases(words)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         let terms = words
             .iter()
             .filter(|w| !is_stopword(w))
@@ -253,24 +282,25 @@ impl Rules {
         self.stemmer.stem(word).into_owned()
     }
 
-    fn rewrite_aliases(&self, mut words: Vec<String>) -> Vec<String> {
+    /// `words` with aliases rewritten to their canonical words.
+    fn rewrite_aliases<'a>(&'a self, words: &'a [impl AsRef<str>]) -> Vec<&'a str> {
         let mut out = Vec::with_capacity(words.len());
-        let mut i = 0;
-        while i < words.len() {
-            let matched = self.aliases.get(&words[i]).and_then(|variants| {
-                variants
-                    .iter()
-                    .find(|(variant, _)| words[i..].starts_with(variant))
+        let mut rest = words;
+        while let Some(first) = rest.first() {
+            let matched = self.aliases.get(first.as_ref()).and_then(|variants| {
+                variants.iter().find(|(variant, _)| {
+                    variant.len() <= rest.len()
+                        && variant.iter().zip(rest).all(|(v, w)| v == w.as_ref())
+                })
             });
             match matched {
                 Some((variant, canonical)) => {
-                    out.extend(canonical.iter().cloned());
-                    i += variant.len();
+                    out.extend(canonical.iter().map(String::as_str));
+                    rest = &rest[variant.len()..];
                 }
                 None => {
-                    // Later matches look only at the words after this one.
-                    out.push(std::mem::take(&mut words[i]));
-                    i += 1;
+                    out.push(first.as_ref());
+                    rest = &rest[1..];
                 }
             }
         }
@@ -284,13 +314,13 @@ struct VocabularyBuilder {
 }
 
 impl VocabularyBuilder {
-    fn add_words(&mut self, words: &[String]) {
-        for w in words {
+    fn add_words(&mut self, words: &[impl AsRef<str>]) {
+        for w in words.iter().map(AsRef::as_ref) {
             if w.chars().all(char::is_alphabetic) && !is_stopword(w) {
                 match self.counts.get_mut(w) {
                     Some(count) => *count += 1,
                     None => {
-                        self.counts.insert(w.clone(), 1);
+                        self.counts.insert(w.to_owned(), 1);
                     }
                 }
             }

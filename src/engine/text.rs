@@ -77,17 +77,20 @@ fn fold_letters(lower: &str) -> String {
 }
 
 /// Splits folded text into words: runs of letters and digits. Overlong runs are dropped.
-pub fn words(folded: &str) -> Vec<String> {
+pub fn words(folded: &str) -> impl Iterator<Item = &str> {
     folded
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty() && w.chars().count() <= MAX_WORD_CHARS)
-        .map(str::to_owned)
-        .collect()
+}
+
+/// Chat text ready to be split into [`words`]: markup stripped, folded.
+pub fn normalize(text: &str) -> String {
+    fold(&strip_chat_markup(text))
 }
 
 /// The whole pipeline: chat text to words.
 pub fn tokenize(text: &str) -> Vec<String> {
-    words(&fold(&strip_chat_markup(text)))
+    words(&normalize(text)).map(str::to_owned).collect()
 }
 
 /// Whether the text has anything a question could be made of (letters or digits).
