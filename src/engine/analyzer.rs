@@ -2,10 +2,12 @@
 //! canonical form, stopwords dropped, the rest stemmed. For questions, misspelt words are
 //! first corrected against the knowledge base's own vocabulary.
 
-use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 
 use rust_stemmers::{Algorithm, Stemmer};
+use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::index::Dictionary;
 use super::stopwords::is_stopword;
 use super::text;
 use crate::knowledge::Lexicon;
@@ -43,7 +45,7 @@ const QUESTION_WORD_FIXES: &[(&str, &str)] = &[
 
 /// Variants of aliases by their first word: (variant words, canonical words), longest
 /// variant first.
-type AliasTable = HashMap<String, Vec<(Vec<String>, Vec<String>)>>;
+type AliasTable = FxHashMap<String, Vec<(Vec<String>, Vec<String>)>>;
 
 /// A text taken apart for matching.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -56,32 +58,71 @@ pub struct Analyzed {
     pub corrections: Vec<(String, String)>,
 }
 
-/// Turns text into terms. Built once from the lexicon and the knowledge base's texts.
+/// Turns text into terms. Built by an [`AnalyzerBuilder`] from the lexicon and the
+/// knowledge base's texts.
 pub struct Analyzer {
-    /// First word of a variant -> (variant words, canonical words), longest variant first.
-    aliases: AliasTable,
-    stemmer: Stemmer,
+    rules: Rules,
     vocabulary: Vocabulary,
     /// Stems of the vocabulary: a word whose stem is known ("sever" for "severed") is
     /// not a typo.
-    known_stems: HashSet<String>,
-    question_fixes: HashMap<&'static str, Vec<String>>,
+    known_stems: FxHashSet<String>,
+    question_fixes: FxHashMap<&'static str, Vec<String>>,
 }
 
 impl std::fmt::Debug for Analyzer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Analyzer")
-            .field("aliases", &self.aliases.len())
+            .field("aliases", &self.rules.aliases.len())
             .field("vocabulary", &self.vocabulary.counts.len())
             .finish()
     }
 }
 
 impl Analyzer {
-    /// Builds the analyzer; `texts` are every text of the knowledge base that questions
-    /// are matched against, and make up the vocabulary that typos are corrected to.
-    pub fn new<'a>(lexicon: &Lexicon, texts: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut aliases = AliasTable::new();
+    /// Analyzes knowledge base text: no typo correction.
+    pub fn analyze_text(&self, text: &str) -> Analyzed {
+        self.rules.analyze_words(&text::tokenize(text), Vec::new())
+    }
+
+    /// Analyzes a question: question-word fixes and typo correction, then as for text.
+    pub fn analyze_question(&self, question: &str) -> Analyzed {
+        let mut words = Vec::new();
+        let mut corrections = Vec::new();
+        for word in text::tokenize(question) {
+            if let Some(fixed) = self.question_fixes.get(word.as_str()) {
+                words.extend(fixed.iter().cloned());
+            } else if let Some(corrected) = self
+                .vocabulary
+                .correct(&word)
+                .filter(|_| !self.known_stems.contains(&self.stem(&word)))
+            {
+                corrections.push((word, corrected.to_owned()));
+                words.push(corrected.to_owned());
+            } else {
+                words.push(word);
+            }
+        }
+        self.rules.analyze_words(&words, corrections)
+    }
+
+    pub fn stem(&self, word: &str) -> String {
+        self.rules.stem(word)
+    }
+}
+
+/// Builds an [`Analyzer`] while the knowledge base's texts are analyzed for the index,
+/// so that each text is tokenized once: for its terms, and for the vocabulary that typos
+/// in questions are corrected to. It numbers the terms for the index as it meets them.
+pub struct AnalyzerBuilder {
+    rules: Rules,
+    vocabulary: VocabularyBuilder,
+    terms: TermNumbers,
+}
+
+impl AnalyzerBuilder {
+    /// A builder whose vocabulary so far is the lexicon's words.
+    pub fn new(lexicon: &Lexicon) -> Self {
+        let mut aliases = AliasTable::default();
         let mut vocabulary = VocabularyBuilder::default();
         for alias in &lexicon.aliases {
             let canonical = text::tokenize(&alias.canonical);
@@ -105,57 +146,126 @@ impl Analyzer {
             // Longest first, so that "prisoners of war" wins over "prisoners".
             variants.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
         }
-        for text in texts {
-            vocabulary.add_words(&text::tokenize(text));
+        AnalyzerBuilder {
+            rules: Rules {
+                aliases,
+                stemmer: Stemmer::create(Algorithm::English),
+            },
+            vocabulary,
+            terms: TermNumbers::default(),
         }
+    }
+
+    /// The terms of a knowledge base text, whose words join the vocabulary.
+    pub fn learn(&mut self, text: &str) -> Vec<u32> {
+        with_words(text, |words| {
+            self.vocabulary.add_words(words);
+            self.terms_of(words)
+        })
+    }
+
+    /// Adds the words of a text to the vocabulary.
+    pub fn add_to_vocabulary(&mut self, text: &str) {
+        with_words(text, |words| self.vocabulary.add_words(words));
+    }
+
+    /// The terms of a text whose words do not join the vocabulary.
+    pub fn terms(&mut self, text: &str) -> Vec<u32> {
+        with_words(text, |words| self.terms_of(words))
+    }
+
+    fn terms_of(&mut self, words: &[&str]) -> Vec<u32> {
+        let AnalyzerBuilder { rules, terms, .. } = self;
+        rules
+            .rewrite_aliases(words)
+            .into_iter()
+            .filter(|w| !is_stopword(w))
+            .map(|w| terms.of_word(rules, w))
+            .collect()
+    }
+
+    /// The term of one word: its stem.
+    pub fn word_term(&mut self, word: &str) -> u32 {
+        self.terms.of_word(&self.rules, word)
+    }
+
+    /// A term taken as it is, not stemmed: a year.
+    pub fn term(&mut self, term: &str) -> u32 {
+        self.terms.dictionary.intern(term)
+    }
+
+    /// The analyzer, and the terms of the texts analyzed, numbered.
+    pub fn build(self) -> (Analyzer, Dictionary) {
         let question_fixes = QUESTION_WORD_FIXES
             .iter()
             .map(|(from, to)| (*from, to.split(' ').map(str::to_owned).collect()))
             .collect();
-        let stemmer = Stemmer::create(Algorithm::English);
-        let vocabulary = vocabulary.build();
+        let vocabulary = self.vocabulary.build();
+        let TermNumbers {
+            dictionary,
+            by_word,
+        } = self.terms;
         let known_stems = vocabulary
             .counts
             .keys()
-            .map(|w| stemmer.stem(w).into_owned())
+            .map(|w| match by_word.get(w) {
+                Some(&term) => dictionary.term(term).to_owned(),
+                None => self.rules.stem(w),
+            })
             .collect();
-        Analyzer {
-            aliases,
-            stemmer,
+        let analyzer = Analyzer {
+            rules: self.rules,
             vocabulary,
             known_stems,
             question_fixes,
+        };
+        (analyzer, dictionary)
+    }
+}
+
+/// Calls `f` with the words of `text`, borrowed from its normalized form rather than
+/// copied one by one as [`text::tokenize`] does.
+fn with_words<R>(text: &str, f: impl FnOnce(&[&str]) -> R) -> R {
+    let normal = text::normalize(text);
+    let words: Vec<&str> = text::words(&normal).collect();
+    f(&words)
+}
+
+/// The terms met so far, numbered, and the term of each word met.
+#[derive(Default)]
+struct TermNumbers {
+    dictionary: Dictionary,
+    /// Word -> the number of its stem. The knowledge base repeats its words many times
+    /// over, and stemming is the costliest step of analysis.
+    by_word: FxHashMap<String, u32>,
+}
+
+impl TermNumbers {
+    fn of_word(&mut self, rules: &Rules, word: &str) -> u32 {
+        if let Some(&term) = self.by_word.get(word) {
+            return term;
         }
+        let term = self.dictionary.intern(&rules.stem(word));
+        self.by_word.insert(word.to_owned(), term);
+        term
     }
+}
 
-    /// Analyzes knowledge base text: no typo correction.
-    pub fn analyze_text(&self, text: &str) -> Analyzed {
-        self.analyze_words(text::tokenize(text), Vec::new())
-    }
+/// What analyzing knowledge base text and questions share: aliases, stopwords, stems.
+struct Rules {
+    /// First word of a variant -> (variant words, canonical words), longest variant first.
+    aliases: AliasTable,
+    stemmer: Stemmer,
+}
 
-    /// Analyzes a question: question-word fixes and typo correction, then as for text.
-    pub fn analyze_question(&self, question: &str) -> Analyzed {
-        let mut words = Vec::new();
-        let mut corrections = Vec::new();
-        for word in text::tokenize(question) {
-            if let Some(fixed) = self.question_fixes.get(word.as_str()) {
-                words.extend(fixed.iter().cloned());
-            } else if let Some(corrected) = self
-                .vocabulary
-                .correct(&word)
-                .filter(|_| !self.known_stems.contains(&self.stem(&word)))
-            {
-                corrections.push((word, corrected.to_owned()));
-                words.push(corrected.to_owned());
-            } else {
-                words.push(word);
-            }
-        }
-        self.analyze_words(words, corrections)
-    }
-
-    fn analyze_words(&self, words: Vec<String>, corrections: Vec<(String, String)>) -> Analyzed {
-        let words = self.rewrite_aliases(&words);
+impl Rules {
+    /// Rewrites aliases, then stems the words that are not stopwords.
+    fn analyze_words(&self, words: &[String], corrections: Vec<(String, String)>) -> Analyzed {
+        let words: Vec<String> = self
+            .rewrite_aliases(words)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         let terms = words
             .iter()
             .filter(|w| !is_stopword(w))
@@ -168,27 +278,29 @@ impl Analyzer {
         }
     }
 
-    pub fn stem(&self, word: &str) -> String {
+    fn stem(&self, word: &str) -> String {
         self.stemmer.stem(word).into_owned()
     }
 
-    fn rewrite_aliases(&self, words: &[String]) -> Vec<String> {
+    /// `words` with aliases rewritten to their canonical words.
+    fn rewrite_aliases<'a>(&'a self, words: &'a [impl AsRef<str>]) -> Vec<&'a str> {
         let mut out = Vec::with_capacity(words.len());
-        let mut i = 0;
-        while i < words.len() {
-            let matched = self.aliases.get(&words[i]).and_then(|variants| {
-                variants
-                    .iter()
-                    .find(|(variant, _)| words[i..].starts_with(variant))
+        let mut rest = words;
+        while let Some(first) = rest.first() {
+            let matched = self.aliases.get(first.as_ref()).and_then(|variants| {
+                variants.iter().find(|(variant, _)| {
+                    variant.len() <= rest.len()
+                        && variant.iter().zip(rest).all(|(v, w)| v == w.as_ref())
+                })
             });
             match matched {
                 Some((variant, canonical)) => {
-                    out.extend(canonical.iter().cloned());
-                    i += variant.len();
+                    out.extend(canonical.iter().map(String::as_str));
+                    rest = &rest[variant.len()..];
                 }
                 None => {
-                    out.push(words[i].clone());
-                    i += 1;
+                    out.push(first.as_ref());
+                    rest = &rest[1..];
                 }
             }
         }
@@ -198,25 +310,27 @@ impl Analyzer {
 
 #[derive(Default)]
 struct VocabularyBuilder {
-    counts: HashMap<String, u32>,
+    counts: FxHashMap<String, u32>,
 }
 
 impl VocabularyBuilder {
-    fn add_words(&mut self, words: &[String]) {
-        for w in words {
+    fn add_words(&mut self, words: &[impl AsRef<str>]) {
+        for w in words.iter().map(AsRef::as_ref) {
             if w.chars().all(char::is_alphabetic) && !is_stopword(w) {
-                *self.counts.entry(w.clone()).or_default() += 1;
+                match self.counts.get_mut(w) {
+                    Some(count) => *count += 1,
+                    None => {
+                        self.counts.insert(w.to_owned(), 1);
+                    }
+                }
             }
         }
     }
 
     fn build(self) -> Vocabulary {
-        let mut words: Vec<&String> = self.counts.keys().collect();
-        words.sort();
-        let mut tree = BkTree::default();
-        for w in words {
-            tree.insert(w);
-        }
+        let mut words: Vec<&str> = self.counts.keys().map(String::as_str).collect();
+        words.sort_unstable();
+        let tree = BkTree::new(words);
         Vocabulary {
             counts: self.counts,
             tree,
@@ -226,7 +340,7 @@ impl VocabularyBuilder {
 
 /// The knowledge base's words, for typo correction.
 struct Vocabulary {
-    counts: HashMap<String, u32>,
+    counts: FxHashMap<String, u32>,
     tree: BkTree,
 }
 
@@ -280,66 +394,191 @@ fn is_transposition(a: &str, b: &str) -> bool {
 
 /// A BK-tree over the vocabulary under optimal string alignment distance (edits,
 /// including swaps of adjacent letters), so that a look-up visits a small part of it.
-#[derive(Default)]
+///
+/// A look-up still visits thousands of nodes when two edits are allowed, so the tree is
+/// laid out flat once built: the nodes in breadth-first order, each node's children
+/// consecutive, and the words one after another, rather than each node, word and list
+/// of children in an allocation of its own.
 struct BkTree {
+    /// The nodes' words, one after another.
+    text: String,
     nodes: Vec<BkNode>,
 }
 
 struct BkNode {
-    word: String,
-    children: Vec<(usize, usize)>,
+    /// Where the node's word is in `text`.
+    word: Range<u32>,
+    /// The distance from its parent's word to its word (0 for the root).
+    distance: u32,
+    /// Its children, which are consecutive nodes.
+    children: Range<u32>,
 }
 
 impl BkTree {
-    fn insert(&mut self, word: &str) {
-        if self.nodes.is_empty() {
-            self.nodes.push(BkNode {
-                word: word.to_owned(),
-                children: Vec::new(),
-            });
-            return;
-        }
-        let mut at = 0;
-        loop {
-            let d = strsim::osa_distance(&self.nodes[at].word, word);
-            if d == 0 {
-                return;
+    /// Builds the tree from `words` in the order given. Optimal string alignment
+    /// distance breaks the triangle inequality, so a look-up can miss a word within
+    /// reach; which ones depends on the order.
+    fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
+        // The tree as it grows: each node's word and its (distance, child) edges.
+        let mut growing: Vec<(&str, Vec<(usize, usize)>)> = Vec::new();
+        for word in words {
+            if growing.is_empty() {
+                growing.push((word, Vec::new()));
+                continue;
             }
-            match self.nodes[at].children.iter().find(|(cd, _)| *cd == d) {
-                Some(&(_, child)) => at = child,
-                None => {
-                    let index = self.nodes.len();
-                    self.nodes.push(BkNode {
-                        word: word.to_owned(),
-                        children: Vec::new(),
-                    });
-                    self.nodes[at].children.push((d, index));
-                    return;
+            let pattern = OsaPattern::new(word);
+            let mut at = 0;
+            loop {
+                let d = pattern.distance(growing[at].0);
+                if d == 0 {
+                    break;
+                }
+                match growing[at].1.iter().find(|(cd, _)| *cd == d) {
+                    Some(&(_, child)) => at = child,
+                    None => {
+                        let index = growing.len();
+                        growing.push((word, Vec::new()));
+                        growing[at].1.push((d, index));
+                        break;
+                    }
                 }
             }
         }
+        let offset = |n: usize| u32::try_from(n).expect("vocabulary under 4 GB");
+        let mut text = String::new();
+        let mut nodes = Vec::with_capacity(growing.len());
+        // (node of `growing`, distance from its parent), in breadth-first order.
+        let mut queue = if growing.is_empty() {
+            Vec::new()
+        } else {
+            vec![(0, 0)]
+        };
+        while let Some(&(at, distance)) = queue.get(nodes.len()) {
+            let (word, edges) = &growing[at];
+            let start = text.len();
+            text.push_str(word);
+            let first_child = queue.len();
+            queue.extend(edges.iter().map(|&(d, child)| (child, d)));
+            nodes.push(BkNode {
+                word: offset(start)..offset(text.len()),
+                distance: offset(distance),
+                children: offset(first_child)..offset(queue.len()),
+            });
+        }
+        BkTree { text, nodes }
     }
 
-    /// Every word within `max` edits of `word`, with its distance.
+    fn word(&self, node: &BkNode) -> &str {
+        &self.text[node.word.start as usize..node.word.end as usize]
+    }
+
+    /// Every word within `max` edits of `word` that the tree leads to, with its distance.
     fn find(&self, word: &str, max: usize) -> Vec<(&str, usize)> {
         let mut found = Vec::new();
         if self.nodes.is_empty() {
             return found;
         }
+        let pattern = OsaPattern::new(word);
         let mut stack = vec![0];
         while let Some(at) = stack.pop() {
             let node = &self.nodes[at];
-            let d = strsim::osa_distance(&node.word, word);
+            let d = pattern.distance(self.word(node));
             if d <= max {
-                found.push((node.word.as_str(), d));
+                found.push((self.word(node), d));
             }
-            for &(cd, child) in &node.children {
+            for child in node.children.start as usize..node.children.end as usize {
+                let cd = self.nodes[child].distance as usize;
                 if cd + max >= d && cd <= d + max {
                     stack.push(child);
                 }
             }
         }
         found
+    }
+}
+
+/// A word prepared for computing its optimal string alignment distance to other words
+/// (insertions, deletions, substitutions and swaps of adjacent characters, no character
+/// edited twice) with Hyyrö's bit-parallel algorithm ("A bit-vector algorithm for
+/// computing Levenshtein and Damerau edit distances", 2003): one step of a few
+/// machine-word operations per character of the other word, where the dynamic
+/// programming table takes one step per pair of characters.
+struct OsaPattern {
+    len: usize,
+    /// For each ASCII character, the positions where the word has it, as bits.
+    ascii: [u64; 128],
+    /// The same for the word's other characters.
+    other: Vec<(char, u64)>,
+}
+
+// Words have at most `MAX_WORD_CHARS` characters, so a pattern's positions fit in a `u64`.
+const _: () = assert!(text::MAX_WORD_CHARS <= u64::BITS as usize);
+
+impl OsaPattern {
+    /// `word` must be at most [`text::MAX_WORD_CHARS`] characters long, as every word
+    /// that [`text::tokenize`] yields is.
+    fn new(word: &str) -> Self {
+        let mut pattern = OsaPattern {
+            len: 0,
+            ascii: [0; 128],
+            other: Vec::new(),
+        };
+        for (j, c) in word.chars().enumerate() {
+            assert!(j < text::MAX_WORD_CHARS, "word too long: {word:?}");
+            let bit = 1 << j;
+            match pattern.ascii.get_mut(c as usize) {
+                Some(bits) => *bits |= bit,
+                None => match pattern.other.iter_mut().find(|(o, _)| *o == c) {
+                    Some((_, bits)) => *bits |= bit,
+                    None => pattern.other.push((c, bit)),
+                },
+            }
+            pattern.len = j + 1;
+        }
+        pattern
+    }
+
+    fn positions(&self, c: char) -> u64 {
+        match self.ascii.get(c as usize) {
+            Some(&bits) => bits,
+            None => self
+                .other
+                .iter()
+                .find(|(o, _)| *o == c)
+                .map_or(0, |&(_, bits)| bits),
+        }
+    }
+
+    /// The distance from this word to `other`. The table's column for each character
+    /// of `other` is kept as bit vectors of its vertical differences (+1 and -1), and
+    /// the distance follows the change in its last cell.
+    fn distance(&self, other: &str) -> usize {
+        if self.len == 0 {
+            return other.chars().count();
+        }
+        let last = 1u64 << (self.len - 1);
+        let (mut plus, mut minus) = (!0u64, 0u64);
+        let (mut diagonal_zero, mut previous_match) = (0u64, 0u64);
+        let mut distance = self.len;
+        for c in other.chars() {
+            let matches = self.positions(c);
+            let swap = ((!diagonal_zero & matches) << 1) & previous_match;
+            diagonal_zero = (((matches & plus).wrapping_add(plus)) ^ plus) | matches | minus | swap;
+            let across_plus = minus | !(diagonal_zero | plus);
+            let across_minus = plus & diagonal_zero;
+            if across_plus & last != 0 {
+                distance += 1;
+            }
+            if across_minus & last != 0 {
+                distance -= 1;
+            }
+            let across_plus = (across_plus << 1) | 1;
+            let across_minus = across_minus << 1;
+            plus = across_minus | !(diagonal_zero | across_plus);
+            minus = across_plus & diagonal_zero;
+            previous_match = matches;
+        }
+        distance
     }
 }
 
@@ -366,10 +605,11 @@ mod tests {
             ],
             ..Lexicon::default()
         };
-        Analyzer::new(
-            &lexicon,
-            ["Zelensky met officials in Istanbul about the exchange of prisoners of war."],
-        )
+        let mut builder = AnalyzerBuilder::new(&lexicon);
+        builder.add_to_vocabulary(
+            "Zelensky met officials in Istanbul about the exchange of prisoners of war.",
+        );
+        builder.build().0
     }
 
     #[test]
@@ -406,14 +646,49 @@ mod tests {
     }
 
     #[test]
+    fn osa_distance_matches_strsim() {
+        // Every word of up to five letters over three letters, which has every kind and
+        // combination of edit, and a few longer and non-ASCII words.
+        let mut words = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..5 {
+            last = last
+                .iter()
+                .flat_map(|w| ['a', 'b', 'c'].map(|c| format!("{w}{c}")))
+                .collect();
+            words.extend(last.iter().cloned());
+        }
+        words.extend(
+            [
+                "kyiv",
+                "kiyv",
+                "istanbul",
+                "istanbull",
+                "zelensky",
+                "zelenksy",
+                "переговоры",
+                "перегвооры",
+                "türkiye",
+                "turkiye",
+                "abcdefghijklmnopqrstuvwxyzabcdef",
+                "bacdefghijklmnopqrstuvwxyzabcdfe",
+            ]
+            .map(String::from),
+        );
+        for a in &words {
+            let pattern = OsaPattern::new(a);
+            for b in &words {
+                assert_eq!(pattern.distance(b), strsim::osa_distance(a, b), "{a} {b}");
+            }
+        }
+    }
+
+    #[test]
     fn bk_tree_finds_everything_within_the_distance() {
-        let mut tree = BkTree::default();
         let words = [
             "grain", "grains", "train", "brain", "rain", "gain", "russia", "prussia",
         ];
-        for w in words {
-            tree.insert(w);
-        }
+        let tree = BkTree::new(words);
         for probe in ["grian", "rusia", "xyz", "gain"] {
             for max in 0..3 {
                 let mut got: Vec<&str> =

@@ -10,7 +10,7 @@
 //! - *similarity*: the weighted Dice overlap with the fact's closest example question,
 //!   which rewards the wording a fact was curated for.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Postings longer than this are not walked to find candidates (the term is too common
 /// to say which facts are meant); such terms still count when candidates are scored. This
@@ -56,87 +56,109 @@ impl Match {
     }
 }
 
+/// The knowledge base's terms, numbered in the order they are first met. (Scores add
+/// up term weights in the order of their numbers.)
 #[derive(Debug, Default)]
-pub struct Index {
-    dictionary: HashMap<String, u32>,
-    /// Term id -> term.
+pub struct Dictionary {
+    numbers: FxHashMap<String, u32>,
+    /// Number -> term.
     terms: Vec<String>,
+}
+
+impl Dictionary {
+    /// The number of `term`, numbering it if it is new.
+    pub fn intern(&mut self, term: &str) -> u32 {
+        if let Some(&id) = self.numbers.get(term) {
+            return id;
+        }
+        let id = u32::try_from(self.terms.len()).expect("under 2^32 terms");
+        self.numbers.insert(term.to_owned(), id);
+        self.terms.push(term.to_owned());
+        id
+    }
+
+    pub fn get(&self, term: &str) -> Option<u32> {
+        self.numbers.get(term).copied()
+    }
+
+    pub fn term(&self, id: u32) -> &str {
+        &self.terms[id as usize]
+    }
+
+    fn len(&self) -> usize {
+        self.terms.len()
+    }
+}
+
+#[derive(Debug)]
+pub struct Index {
+    dictionary: Dictionary,
     idf: Vec<f32>,
     postings: Vec<Vec<u32>>,
     docs: Vec<Doc>,
 }
 
-/// The terms of one fact, by field, as the analyzer produced them.
+/// The terms of one fact, by field, numbered by the index's dictionary.
 pub struct DocTerms {
-    pub questions: Vec<Vec<String>>,
-    pub content: Vec<String>,
+    pub questions: Vec<Vec<u32>>,
+    pub content: Vec<u32>,
 }
 
 impl Index {
-    pub fn build(docs: impl IntoIterator<Item = DocTerms>) -> Index {
-        let mut index = Index::default();
+    pub fn build(dictionary: Dictionary, docs: impl IntoIterator<Item = DocTerms>) -> Index {
+        let mut postings = vec![Vec::new(); dictionary.len()];
+        let mut index_docs = Vec::new();
         for (doc_id, doc) in docs.into_iter().enumerate() {
             let mut all = Vec::new();
             let mut questions = Vec::new();
-            for q in &doc.questions {
-                let mut ids: Vec<u32> = q.iter().map(|t| index.intern(t)).collect();
+            for mut ids in doc.questions {
                 ids.sort_unstable();
                 ids.dedup();
                 all.extend_from_slice(&ids);
                 questions.push((ids, 0.0));
             }
-            let mut content: Vec<u32> = doc.content.iter().map(|t| index.intern(t)).collect();
+            let mut content = doc.content;
             content.sort_unstable();
             content.dedup();
             all.extend_from_slice(&content);
             all.sort_unstable();
             all.dedup();
             for &t in &all {
-                index.postings[t as usize].push(doc_id as u32);
+                postings[t as usize].push(doc_id as u32);
             }
-            index.docs.push(Doc {
+            index_docs.push(Doc {
                 terms: all,
                 content,
                 questions,
             });
         }
-        let n = index.docs.len() as f32;
-        index.idf = index
-            .postings
-            .iter()
-            .map(|p| idf(n, p.len() as f32))
-            .collect();
-        for doc in &mut index.docs {
+        let n = index_docs.len() as f32;
+        let idf: Vec<f32> = postings.iter().map(|p| idf(n, p.len() as f32)).collect();
+        for doc in &mut index_docs {
             for (terms, weight) in &mut doc.questions {
-                *weight = terms.iter().map(|&t| index.idf[t as usize]).sum();
+                *weight = terms.iter().map(|&t| idf[t as usize]).sum();
             }
         }
-        index
-    }
-
-    fn intern(&mut self, term: &str) -> u32 {
-        if let Some(&id) = self.dictionary.get(term) {
-            return id;
+        Index {
+            dictionary,
+            idf,
+            postings,
+            docs: index_docs,
         }
-        let id = self.postings.len() as u32;
-        self.dictionary.insert(term.to_owned(), id);
-        self.terms.push(term.to_owned());
-        self.postings.push(Vec::new());
-        id
     }
 
     /// Whether document `doc` has `term`.
     pub fn doc_contains(&self, doc: usize, term: &str) -> bool {
         self.dictionary
             .get(term)
-            .is_some_and(|id| self.docs[doc].terms.binary_search(id).is_ok())
+            .is_some_and(|id| self.docs[doc].terms.binary_search(&id).is_ok())
     }
 
     /// Whether what document `doc` states (not its example questions) has `term`.
     pub fn content_contains(&self, doc: usize, term: &str) -> bool {
         self.dictionary
             .get(term)
-            .is_some_and(|id| self.docs[doc].content.binary_search(id).is_ok())
+            .is_some_and(|id| self.docs[doc].content.binary_search(&id).is_ok())
     }
 
     /// The terms of document `doc`.
@@ -144,7 +166,7 @@ impl Index {
         self.docs[doc]
             .terms
             .iter()
-            .map(|&id| self.terms[id as usize].as_str())
+            .map(|&id| self.dictionary.term(id))
     }
 
     /// The weight of a term the knowledge base does not have: that of a term in no fact.
@@ -159,7 +181,7 @@ impl Index {
             if out.iter().any(|q| q.text == *t) {
                 continue;
             }
-            let id = self.dictionary.get(t).copied();
+            let id = self.dictionary.get(t);
             let weight = id.map_or_else(|| self.unknown_weight(), |id| self.idf[id as usize]);
             out.push(QueryTerm {
                 text: t.clone(),
@@ -180,7 +202,7 @@ impl Index {
         let mut known: Vec<&QueryTerm> = query.iter().filter(|q| q.id.is_some()).collect();
         known.sort_by_key(|q| self.postings[q.id.unwrap_or_default() as usize].len());
         // Partial scores from the postings of the rarer terms.
-        let mut partial: HashMap<u32, f32> = HashMap::new();
+        let mut partial: FxHashMap<u32, f32> = FxHashMap::default();
         for (i, q) in known.iter().enumerate() {
             let postings = &self.postings[q.id.unwrap_or_default() as usize];
             // The rarest term is always walked, so a question made only of common terms
@@ -193,8 +215,13 @@ impl Index {
             }
         }
         let mut candidates: Vec<(u32, f32)> = partial.into_iter().collect();
-        candidates.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        candidates.truncate(MAX_CANDIDATES);
+        let best_first = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        // Common terms give thousands of partial matches: select the best before sorting.
+        if candidates.len() > MAX_CANDIDATES {
+            candidates.select_nth_unstable_by(MAX_CANDIDATES, best_first);
+            candidates.truncate(MAX_CANDIDATES);
+        }
+        candidates.sort_by(best_first);
 
         let ids: Vec<u32> = {
             let mut ids: Vec<u32> = known.iter().filter_map(|q| q.id).collect();
@@ -254,12 +281,19 @@ fn idf(n: f32, df: f32) -> f32 {
 mod tests {
     use super::*;
 
-    fn doc(questions: &[&str], content: &str) -> DocTerms {
-        let split = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
-        DocTerms {
-            questions: questions.iter().map(|q| split(q)).collect(),
-            content: split(content),
-        }
+    /// An index of documents given as (example questions, content), terms split on
+    /// spaces.
+    fn index(docs: &[(&[&str], &str)]) -> Index {
+        let mut dictionary = Dictionary::default();
+        let mut split = |s: &str| s.split(' ').map(|t| dictionary.intern(t)).collect();
+        let docs: Vec<DocTerms> = docs
+            .iter()
+            .map(|(questions, content)| DocTerms {
+                questions: questions.iter().map(|q| split(q)).collect(),
+                content: split(content),
+            })
+            .collect();
+        Index::build(dictionary, docs)
     }
 
     fn terms(s: &str) -> Vec<String> {
@@ -268,16 +302,16 @@ mod tests {
 
     #[test]
     fn ranks_the_fact_that_covers_the_rare_terms() {
-        let index = Index::build([
-            doc(
+        let index = index(&[
+            (
                 &["grain agreement sign"],
                 "russia ukraine grain agreement turkey",
             ),
-            doc(
+            (
                 &["russia withdraw grain agreement"],
                 "russia withdraw grain",
             ),
-            doc(&["exchange pow"], "russia ukraine exchange pow 205"),
+            (&["exchange pow"], "russia ukraine exchange pow 205"),
         ]);
         let q = index.query(&terms("russia withdraw grain"));
         let found = index.search(&q);
@@ -288,7 +322,7 @@ mod tests {
 
     #[test]
     fn unknown_terms_lower_coverage() {
-        let index = Index::build([doc(&["grain agreement"], "grain agreement")]);
+        let index = index(&[(&["grain agreement"], "grain agreement")]);
         let known = index.search(&index.query(&terms("grain agreement")));
         let unknown = index.search(&index.query(&terms("grain agreement kursk")));
         assert!(unknown[0].coverage < known[0].coverage);
@@ -297,7 +331,7 @@ mod tests {
 
     #[test]
     fn repeated_terms_count_once() {
-        let index = Index::build([doc(&["a b"], "a b")]);
+        let index = index(&[(&["a b"], "a b")]);
         assert_eq!(index.query(&terms("a a b")).len(), 2);
     }
 }

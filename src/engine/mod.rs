@@ -9,6 +9,11 @@
 //! The engine is pure and synchronous: it reads no clock, does no I/O after it is built,
 //! and knows nothing of Discord or of any runtime. It is immutable once built and
 //! `Send + Sync`, so one engine can serve every thread; a reload builds a new one.
+//!
+//! Its hash maps use FxHash, which is several times faster than the standard library's
+//! SipHash on short keys such as words, and the same on every run. Their keys are the
+//! knowledge base's own words and numbers (a question's words are only looked up), so
+//! SipHash's defence against inputs crafted to collide is not needed.
 
 mod analyzer;
 mod index;
@@ -19,11 +24,11 @@ pub mod text;
 pub use analyzer::Analyzed;
 pub use intent::Intent;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::config::EngineConfig;
 use crate::knowledge::{Fact, KnowledgeBase, Problem, Severity};
-use analyzer::Analyzer;
+use analyzer::{Analyzer, AnalyzerBuilder};
 use index::{DocTerms, Index, Match, QueryTerm};
 
 /// Why parley did not answer.
@@ -145,7 +150,7 @@ pub struct Engine {
     /// so that ties between equal scores go to the smaller id.
     doc_fact: Vec<usize>,
     /// Canonical word -> entity name, for reading a question's subjects.
-    entities: HashMap<String, String>,
+    entities: FxHashMap<String, String>,
     names: Names,
     /// Document -> the entities its fact mentions or that act in it.
     doc_entities: Vec<Vec<String>>,
@@ -155,15 +160,15 @@ pub struct Engine {
 #[derive(Debug, Default)]
 struct Names {
     /// Stems of the words for a side -> the side.
-    sides: HashMap<String, String>,
+    sides: FxHashMap<String, String>,
     /// Stems of people's names -> their side.
-    people: HashMap<String, String>,
+    people: FxHashMap<String, String>,
     /// Stems of the knowledge base's proper nouns: places, bodies, months.
-    proper: HashSet<String>,
+    proper: FxHashSet<String>,
     /// Stems of contradicting word groups.
     contrasts: Vec<(Vec<String>, Vec<String>)>,
     /// Stems a presupposing question must share with the fact that answers it.
-    presupposed: HashSet<String>,
+    presupposed: FxHashSet<String>,
 }
 
 impl Names {
@@ -189,27 +194,47 @@ const TITLES: &[&str] = &["President", "Ukrainian", "Russian", "US"];
 /// The capitalised words of `texts` that never appear in lower case in them and do not
 /// start a sentence: the proper nouns.
 fn proper_nouns<'a>(texts: impl IntoIterator<Item = &'a str> + Clone) -> Vec<String> {
-    let mut lower: HashSet<String> = HashSet::new();
     let mut capital: Vec<String> = Vec::new();
+    for_each_word(texts.clone(), |word, first_upper, sentence_start| {
+        if first_upper && !sentence_start && !TITLES.contains(&word) {
+            capital.push(word.to_owned());
+        }
+    });
+    if capital.is_empty() {
+        return capital;
+    }
+    // The texts are read again for the few capitalised words only, rather than keeping
+    // every word seen in lower case: the lower-case forms not yet seen in lower case.
+    let mut unseen: FxHashSet<String> = capital.iter().map(|w| w.to_lowercase()).collect();
+    for_each_word(texts, |word, first_upper, _| {
+        if !first_upper && !unseen.is_empty() {
+            unseen.remove(&word.to_lowercase());
+        }
+    });
+    capital.retain(|w| unseen.contains(&w.to_lowercase()));
+    capital.sort();
+    capital.dedup();
+    capital
+}
+
+/// Calls `visit` with each word of `texts` (its letters and digits), whether it starts
+/// with a capital, and whether it starts a sentence.
+fn for_each_word<'a>(
+    texts: impl IntoIterator<Item = &'a str>,
+    mut visit: impl FnMut(&str, bool, bool),
+) {
+    let mut word = String::new();
     for text in texts {
         let mut sentence_start = true;
         for raw in text.split_whitespace() {
-            let word: String = raw.chars().filter(|c| c.is_alphanumeric()).collect();
-            if !word.is_empty() {
-                let first_upper = word.chars().next().is_some_and(char::is_uppercase);
-                if !first_upper {
-                    lower.insert(word.to_lowercase());
-                } else if !sentence_start && !TITLES.contains(&word.as_str()) {
-                    capital.push(word.clone());
-                }
+            word.clear();
+            word.extend(raw.chars().filter(|c| c.is_alphanumeric()));
+            if let Some(first) = word.chars().next() {
+                visit(&word, first.is_uppercase(), sentence_start);
             }
             sentence_start = raw.ends_with(['.', '?', '!', ':', ';']) || raw.starts_with('-');
         }
     }
-    capital.retain(|w| !lower.contains(&w.to_lowercase()));
-    capital.sort();
-    capital.dedup();
-    capital
 }
 
 const MONTHS: [&str; 12] = [
@@ -242,45 +267,36 @@ impl Engine {
     /// Builds the index. The knowledge base must already be checked (see
     /// [`KnowledgeBase::load`]).
     pub fn new(kb: KnowledgeBase, config: EngineConfig) -> Engine {
-        let analyzer = Analyzer::new(
-            &kb.lexicon,
-            kb.facts.iter().flat_map(|f| {
-                f.questions
-                    .iter()
-                    .map(String::as_str)
-                    .chain([f.answer.as_str(), f.topic.as_str()])
-                    .chain(f.citations.iter().map(|c| c.quote.as_str()))
-            }),
-        );
         let mut doc_fact: Vec<usize> = (0..kb.facts.len()).collect();
         doc_fact.sort_by(|&a, &b| kb.facts[a].id.cmp(&kb.facts[b].id));
-        let index = Index::build(doc_fact.iter().map(|&i| {
-            let fact = &kb.facts[i];
-            let mut content = analyzer.analyze_text(&fact.answer).terms;
-            content.extend(analyzer.analyze_text(&fact.topic.replace('-', " ")).terms);
-            if let Some(date) = fact.date {
-                // "What happened in July 2022?" should find the facts of that month.
-                content.push(date.year.to_string());
-                if let Some(m) = date.month {
-                    content.push(analyzer.stem(MONTHS[usize::from(m) - 1]));
+        let mut builder = AnalyzerBuilder::new(&kb.lexicon);
+        let docs: Vec<DocTerms> = doc_fact
+            .iter()
+            .map(|&i| {
+                let fact = &kb.facts[i];
+                let questions = fact.questions.iter().map(|q| builder.learn(q)).collect();
+                let mut content = builder.learn(&fact.answer);
+                builder.add_to_vocabulary(&fact.topic);
+                content.extend(builder.terms(&fact.topic.replace('-', " ")));
+                if let Some(date) = fact.date {
+                    // "What happened in July 2022?" should find the facts of that month.
+                    content.push(builder.term(&date.year.to_string()));
+                    if let Some(m) = date.month {
+                        content.push(builder.word_term(MONTHS[usize::from(m) - 1]));
+                    }
                 }
-            }
-            for c in &fact.citations {
-                content.extend(analyzer.analyze_text(&c.quote).terms);
-            }
-            DocTerms {
-                questions: fact
-                    .questions
-                    .iter()
-                    .map(|q| analyzer.analyze_text(q).terms)
-                    .collect(),
-                content,
-            }
-        }));
-        let mut entities = HashMap::new();
+                for c in &fact.citations {
+                    content.extend(builder.learn(&c.quote));
+                }
+                DocTerms { questions, content }
+            })
+            .collect();
+        let (analyzer, dictionary) = builder.build();
+        let index = Index::build(dictionary, docs);
+        let mut entities = FxHashMap::default();
         let mut names = Names::default();
         // Stems of places -> the side whose territory they are in.
-        let mut places: HashMap<String, String> = HashMap::new();
+        let mut places: FxHashMap<String, String> = FxHashMap::default();
         for entity in &kb.lexicon.entities {
             for place in &entity.places {
                 for w in text::tokenize(place) {

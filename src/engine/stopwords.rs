@@ -6,8 +6,9 @@
 //! confidence of every answer; so generic chat words belong here, while words that tell
 //! facts apart ("latest", "first", "only", "both") do not.
 
-use std::collections::HashSet;
 use std::sync::LazyLock;
+
+use rustc_hash::FxHashSet;
 
 const WORDS: &[&str] = &[
     // Words about the source and the asking, not the talks ("according to the article",
@@ -361,7 +362,7 @@ const WORDS: &[&str] = &[
     "times",
 ];
 
-static SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| WORDS.iter().copied().collect());
+static SET: LazyLock<FxHashSet<&'static str>> = LazyLock::new(|| WORDS.iter().copied().collect());
 
 pub fn is_stopword(word: &str) -> bool {
     SET.contains(word)

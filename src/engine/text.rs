@@ -2,11 +2,12 @@
 //! markdown, links), folds Unicode (NFKC, lowercase, Latin accents) and splits into
 //! words. Knows nothing of the knowledge base; [`super::analyzer`] does the rest.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
-use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// Discord's markup that carries no words: user, role and channel mentions, custom
 /// emoji, timestamps, slash-command mentions, @everyone and @here.
@@ -33,7 +34,7 @@ static POSSESSIVE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"'s\b").expect
 
 /// Words longer than this are not words a question is made of (a pasted hash, a key
 /// mash); they are dropped rather than matched.
-const MAX_WORD_CHARS: usize = 32;
+pub const MAX_WORD_CHARS: usize = 32;
 
 /// Removes Discord markup and links, keeping the words around them.
 pub fn strip_chat_markup(text: &str) -> String {
@@ -44,27 +45,52 @@ pub fn strip_chat_markup(text: &str) -> String {
 /// Folds text for matching: NFKC, the country "US", lower case, Latin accents removed,
 /// possessive 's dropped, thousands separators removed.
 pub fn fold(text: &str) -> String {
-    let nfkc: String = text.nfkc().collect();
+    let nfkc = nfkc(text);
     let text = US_CAPITALS.replace_all(&nfkc, " united states ");
-    let lower = text.to_lowercase().replace('ß', "ss").replace('ı', "i");
-    let unaccented: String = lower.nfd().filter(|c| !is_combining_mark(*c)).collect();
-    let unaccented = unaccented.replace(['\u{2019}', '\u{2018}'], "'");
-    let unpossessed = POSSESSIVE.replace_all(&unaccented, "");
+    let lower = text.to_lowercase();
+    // Lower-case ASCII has no accents, no "ß" or dotless "i" and no curly quotes.
+    let plain = if lower.is_ascii() {
+        lower
+    } else {
+        fold_letters(&lower)
+    };
+    let unpossessed = POSSESSIVE.replace_all(&plain, "");
     THOUSANDS.replace_all(&unpossessed, "$1$2").into_owned()
 }
 
+/// Text in NFKC. Nearly all text already is, which the quick check tells without
+/// normalising it.
+fn nfkc(text: &str) -> Cow<'_, str> {
+    if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.nfkc().collect())
+    }
+}
+
+/// Folds lower-case letters to plain ones: "ß" to "ss", dotless "i" to "i", accents
+/// removed, curly apostrophes straightened.
+fn fold_letters(lower: &str) -> String {
+    let lower = lower.replace('ß', "ss").replace('ı', "i");
+    let unaccented: String = lower.nfd().filter(|c| !is_combining_mark(*c)).collect();
+    unaccented.replace(['\u{2019}', '\u{2018}'], "'")
+}
+
 /// Splits folded text into words: runs of letters and digits. Overlong runs are dropped.
-pub fn words(folded: &str) -> Vec<String> {
+pub fn words(folded: &str) -> impl Iterator<Item = &str> {
     folded
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty() && w.chars().count() <= MAX_WORD_CHARS)
-        .map(str::to_owned)
-        .collect()
+}
+
+/// Chat text ready to be split into [`words`]: markup stripped, folded.
+pub fn normalize(text: &str) -> String {
+    fold(&strip_chat_markup(text))
 }
 
 /// The whole pipeline: chat text to words.
 pub fn tokenize(text: &str) -> Vec<String> {
-    words(&fold(&strip_chat_markup(text)))
+    words(&normalize(text)).map(str::to_owned).collect()
 }
 
 /// Whether the text has anything a question could be made of (letters or digits).
@@ -109,6 +135,20 @@ mod tests {
             ["nearly", "20000", "children"]
         );
         assert_eq!(tokenize("a 30-day pause"), ["a", "30", "day", "pause"]);
+    }
+
+    #[test]
+    fn folds_plain_and_accented_text_alike() {
+        for (plain, other) in [
+            ("zelensky", "Zelensky\u{2019}s"),
+            ("strasse", "Straße"),
+            ("cafe", "Cafe\u{301}"),
+            ("cafe", "CAFÉ"),
+            ("final", "ﬁnal"),
+        ] {
+            assert_eq!(fold(plain), plain);
+            assert_eq!(fold(other), plain, "{other:?}");
+        }
     }
 
     #[test]
