@@ -8,7 +8,7 @@ use rust_stemmers::{Algorithm, Stemmer};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::index::Dictionary;
-use super::stopwords::is_stopword;
+use super::stopwords::{self, is_stopword};
 use super::text;
 use crate::knowledge::Lexicon;
 
@@ -98,6 +98,14 @@ impl Analyzer {
             {
                 corrections.push((word, corrected.to_owned()));
                 words.push(corrected.to_owned());
+            } else if let Some((a, b)) = self
+                .vocabulary
+                .split(&word)
+                .filter(|_| !self.known_stems.contains(&self.stem(&word)))
+            {
+                corrections.push((word.clone(), format!("{a} {b}")));
+                words.push(a.to_owned());
+                words.push(b.to_owned());
             } else {
                 words.push(word);
             }
@@ -328,8 +336,17 @@ impl VocabularyBuilder {
     }
 
     fn build(self) -> Vocabulary {
+        // Stopwords are correction targets too, so that "happend" is read as the filler
+        // it is rather than as an unknown word; they carry no count, so a knowledge base
+        // word as close wins. (The counts never hold a stopword.)
+        let filler =
+            stopwords::all().filter(|w| w.len() >= 4 && w.chars().all(char::is_alphabetic));
         let mut words: Vec<&str> = self.counts.keys().map(String::as_str).collect();
+        for w in filler {
+            words.push(w);
+        }
         words.sort_unstable();
+        words.dedup();
         let tree = BkTree::new(words);
         Vocabulary {
             counts: self.counts,
@@ -381,6 +398,19 @@ impl Vocabulary {
                 key(a, *da).cmp(&key(b, *db)).then_with(|| a.cmp(b))
             })
             .map(|(w, _)| w)
+    }
+
+    /// Two knowledge base words that `word` runs together ("warcrimes"), if it is made
+    /// of exactly two of at least three letters each. Of several splits, the one with
+    /// the longer first word.
+    fn split<'w>(&self, word: &'w str) -> Option<(&'w str, &'w str)> {
+        if word.len() < 6 || !word.is_ascii() || self.counts.contains_key(word) {
+            return None;
+        }
+        (3..=word.len() - 3)
+            .rev()
+            .map(|i| word.split_at(i))
+            .find(|(a, b)| self.counts.contains_key(*a) && self.counts.contains_key(*b))
     }
 }
 
@@ -636,6 +666,8 @@ mod tests {
         assert_eq!(got.corrections.len(), 2);
         // Four letters: only a swap is corrected; unknown words stay as they are.
         assert_eq!(a.analyze_question("kursk").words, ["kursk"]);
+        // Filler is a correction target: a misspelt filler word is no unknown term.
+        assert!(a.analyze_question("what happend").terms.is_empty());
     }
 
     #[test]

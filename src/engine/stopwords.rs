@@ -368,6 +368,11 @@ pub fn is_stopword(word: &str) -> bool {
     SET.contains(word)
 }
 
+/// Every stopword.
+pub fn all() -> impl Iterator<Item = &'static str> {
+    WORDS.iter().copied()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
