@@ -7,7 +7,7 @@ use crate::util::parley;
 // Floors at what the engine measures today (README, "Quality"), so that a change that
 // makes answers worse fails. The target is 95% answered right, 95% abstained and under 2%
 // wrong; these floors rise as the engine gets there, and never fall.
-const ANSWERABLE: f64 = 0.88;
+const ANSWERABLE: f64 = 0.89;
 const ABSTAINED: f64 = 0.95;
 const WRONG: f64 = 0.028;
 

@@ -295,12 +295,24 @@ impl Rules {
         let mut out = Vec::with_capacity(words.len());
         let mut rest = words;
         while let Some(first) = rest.first() {
-            let matched = self.aliases.get(first.as_ref()).and_then(|variants| {
-                variants.iter().find(|(variant, _)| {
-                    variant.len() <= rest.len()
-                        && variant.iter().zip(rest).all(|(v, w)| v == w.as_ref())
+            let matched = self
+                .aliases
+                .get(first.as_ref())
+                .and_then(|variants| {
+                    variants.iter().find(|(variant, _)| {
+                        variant.len() <= rest.len()
+                            && variant.iter().zip(rest).all(|(v, w)| v == w.as_ref())
+                    })
                 })
-            });
+                .or_else(|| {
+                    // A possessive or plural written without an apostrophe
+                    // ("washingtons negotiators") is the one-word alias it ends in.
+                    let bare = first.as_ref().strip_suffix('s').filter(|b| b.len() >= 4)?;
+                    self.aliases
+                        .get(bare)?
+                        .iter()
+                        .find(|(variant, _)| variant.len() == 1 && variant[0] == bare)
+                });
             match matched {
                 Some((variant, canonical)) => {
                     out.extend(canonical.iter().map(String::as_str));

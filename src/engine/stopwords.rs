@@ -24,6 +24,7 @@ const WORDS: &[&str] = &[
     "name",
     "named",
     "names",
+    "once",
     "text",
     // Function words.
     "a",
