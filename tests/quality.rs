@@ -7,11 +7,11 @@ use crate::util::parley;
 // Floors at what the engine measures today (README, "Quality"), so that a change that
 // makes answers worse fails. The target is 95% answered right, 95% abstained and under 2%
 // wrong; these floors rise as the engine gets there, and never fall.
-const ANSWERABLE: f64 = 0.89;
+const ANSWERABLE: f64 = 0.90;
 const ABSTAINED: f64 = 0.95;
 const WRONG: f64 = 0.028;
 
-const HOLDOUT_ANSWERABLE: f64 = 0.90;
+const HOLDOUT_ANSWERABLE: f64 = 0.91;
 const HOLDOUT_ABSTAINED: f64 = 0.98;
 const HOLDOUT_WRONG: f64 = 0.017;
 

@@ -188,8 +188,10 @@ fn is_count(term: &str) -> bool {
         && !(term.len() == 4 && (b"19".contains(&term.as_bytes()[0]) || term.starts_with("20")))
 }
 
-/// Titles that are capitalised before names but name no one by themselves.
-const TITLES: &[&str] = &["President", "Ukrainian", "Russian", "US"];
+/// Titles that are capitalised before names but name no one by themselves, and the
+/// generic heads of names ("Black *Sea*", "White *House*") that questions use as
+/// ordinary words ("another way to export by sea").
+const TITLES: &[&str] = &["President", "Ukrainian", "Russian", "US", "Sea", "House"];
 
 /// The capitalised words of `texts` that never appear in lower case in them and do not
 /// start a sentence: the proper nouns.

@@ -25,6 +25,11 @@ const WORDS: &[&str] = &[
     "named",
     "names",
     "once",
+    // Chat shorthand.
+    "w",
+    "abt",
+    "wrt",
+    "b4",
     "text",
     // Function words.
     "a",
