@@ -38,17 +38,20 @@ struct Handler {
 #[serenity::async_trait]
 impl serenity::EventHandler for Handler {
     async fn message(&self, ctx: serenity::Context, message: Message) {
-        if message.content == "ping" {
+        // Recorded before the reply: serenity handles events concurrently, so the
+        // bot's own "pong" could otherwise be recorded before the "ping".
+        let channel = message.channel_id;
+        let is_ping = message.content == "ping";
+        let _ = self.seen.send(message);
+        if is_ping {
             let pong = CreateMessage::new()
                 .content("pong")
                 .allowed_mentions(CreateAllowedMentions::new());
-            message
-                .channel_id
+            channel
                 .send_message(&ctx.http, pong)
                 .await
                 .expect("pong is sent");
         }
-        let _ = self.seen.send(message);
     }
 
     async fn interaction_create(&self, ctx: serenity::Context, interaction: serenity::Interaction) {
