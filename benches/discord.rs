@@ -62,6 +62,8 @@ fn main() {
                 channel_cooldown_seconds: 0.0,
                 ..DiscordConfig::default()
             },
+            daily: Default::default(),
+            data_dir: None,
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let bot = tokio::spawn(discord::run(engine, options, async {

@@ -148,6 +148,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 
 /// The environment variable that holds the bot token.
 pub const TOKEN_VAR: &str = "DISCORD_TOKEN";
+/// The environment variable that overrides `storage.data_dir`.
+pub const DATA_DIR_VAR: &str = "PARLEY_DATA_DIR";
 /// The environment variable that overrides `discord.api_base`.
 pub const API_BASE_VAR: &str = "DISCORD_API_BASE";
 
@@ -194,6 +196,13 @@ fn serve_command(knowledge_dir: &Path, config: Config) -> Result<ExitCode> {
         token,
         api_base,
         discord: config.discord,
+        daily: config.daily,
+        data_dir: Some(
+            std::env::var_os(DATA_DIR_VAR)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+                .unwrap_or(config.storage.data_dir),
+        ),
     };
     runtime.block_on(crate::discord::run(engine, options, shutdown_signal()))?;
     Ok(ExitCode::SUCCESS)

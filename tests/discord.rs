@@ -1,10 +1,11 @@
 //! `parley serve` end to end: the real serenity client, driven through the loopback
 //! Discord stand-in ([`crate::standin`]), as people in a server use it.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use parley::config::{Config, DiscordConfig};
+use parley::config::{Config, DailyConfig, DiscordConfig};
 use parley::discord::{self, ServeOptions, Token};
 use parley::{Engine, KnowledgeBase};
 use serde_json::{Value, json};
@@ -64,20 +65,44 @@ pub fn settings() -> DiscordConfig {
 /// Starts the stand-in and parley against it, and waits until parley has identified
 /// and registered its commands.
 pub async fn start(config: DiscordConfig) -> Running {
-    let discord = Discord::start().await;
+    start_on(Discord::start().await, config, DailyConfig::default(), None).await
+}
+
+/// Starts parley against a running stand-in, with a store in `data_dir` when given, and
+/// waits as [`start`] does.
+pub async fn start_on(
+    discord: Discord,
+    config: DiscordConfig,
+    daily: DailyConfig,
+    data_dir: Option<PathBuf>,
+) -> Running {
+    let identified = discord.identify_count();
+    let commands_put = discord
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PUT" && r.path.ends_with("/commands"))
+        .count();
     let options = ServeOptions {
         token: Token::new(TOKEN).unwrap(),
         api_base: Some(discord.base_url()),
         discord: config,
+        daily,
+        data_dir,
     };
     let (tx, rx) = oneshot::channel();
     let task = tokio::spawn(discord::run(engine(), options, async {
         let _ = rx.await;
     }));
-    discord.wait_ready(WAIT).await;
-    discord
-        .wait_request(WAIT, |r| r.method == "PUT" && r.path.ends_with("/commands"))
-        .await;
+    discord.wait_identified(identified + 1, WAIT).await;
+    poll(|| {
+        let puts = discord
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PUT" && r.path.ends_with("/commands"))
+            .count();
+        (puts > commands_put).then_some(Value::Null)
+    })
+    .await;
     Running {
         discord,
         stop: Some(tx),
@@ -86,7 +111,7 @@ pub async fn start(config: DiscordConfig) -> Running {
 }
 
 /// Polls until the stand-in holds a response to interaction `id`.
-async fn interaction_response(discord: &Discord, id: u64) -> Value {
+pub async fn interaction_response(discord: &Discord, id: u64) -> Value {
     poll(|| discord.interaction_response(id)).await
 }
 
@@ -95,7 +120,7 @@ async fn original(discord: &Discord, token: &str) -> Value {
     poll(|| discord.original_response(token)).await
 }
 
-async fn poll(mut f: impl FnMut() -> Option<Value>) -> Value {
+pub async fn poll(mut f: impl FnMut() -> Option<Value>) -> Value {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         if let Some(v) = f() {
@@ -113,14 +138,14 @@ fn mention(question: &str) -> String {
     format!("<@{}> {question}", standin::BOT_USER_ID)
 }
 
-fn is_post_to(channel: u64) -> impl Fn(&Request) -> bool {
+pub fn is_post_to(channel: u64) -> impl Fn(&Request) -> bool {
     let path = format!("/channels/{channel}/messages");
     move |r| r.method == "POST" && r.path.ends_with(&path)
 }
 
 /// Asserts that a body pings no one: no parse groups, no users, no roles, and no ping
 /// of the author replied to.
-fn assert_pings_no_one(body: &Value) {
+pub fn assert_pings_no_one(body: &Value) {
     let am = &body["allowed_mentions"];
     assert!(am.is_object(), "allowed_mentions missing in {body}");
     assert_eq!(am["parse"], json!([]), "{body}");
@@ -178,7 +203,9 @@ async fn identifies_and_registers_exactly_its_commands() {
     names.sort_unstable();
     assert_eq!(
         names,
-        ["about", "ask", "fact", "help", "source", "timeline"]
+        [
+            "about", "ask", "daily", "fact", "help", "source", "timeline"
+        ]
     );
     let expected = poise::builtins::create_application_commands(&discord::commands::all());
     let expected = serde_json::to_value(expected).unwrap();
@@ -695,21 +722,29 @@ async fn an_edited_question_gets_its_reply_edited() {
     let edited = "when did russia withdraw from the grain deal?";
     let fact = answered_fact(&engine, edited);
     assert!(!embed_text(&first.body).contains(&format!("fact {fact}")));
-    bot.discord
-        .edit_user_message(
-            standin::GENERAL,
-            sent.message_id,
-            standin::ASKER,
-            &mention(edited),
-        )
-        .await;
+    // The reply is recorded for edits once Discord has answered parley's POST, a
+    // moment after the stand-in saw it: like a person, edit again until it shows.
     let path = format!("/channels/{}/messages/{reply_id}", standin::GENERAL);
-    let patch = bot
-        .discord
-        .wait_request(WAIT, move |r| {
-            r.method == "PATCH" && r.path.ends_with(&path)
-        })
-        .await;
+    let is_patch = move |r: &Request| r.method == "PATCH" && r.path.ends_with(&path);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let patch = loop {
+        bot.discord
+            .edit_user_message(
+                standin::GENERAL,
+                sent.message_id,
+                standin::ASKER,
+                &mention(edited),
+            )
+            .await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if let Some(patch) = bot.discord.requests().into_iter().find(|r| is_patch(r)) {
+            break patch;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the reply was never edited"
+        );
+    };
     assert!(embed_text(&patch.body).contains(&format!("fact {fact}")));
     assert_pings_no_one(&patch.body);
     bot.discord.assert_bodies_valid();
@@ -758,8 +793,21 @@ async fn show_source_is_ephemeral_and_about_counts_the_facts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_parley_serve_binary_runs_against_the_api_base_and_stops_on_sigterm() {
     let discord = Discord::start().await;
+    // The shipped config with the store in a temporary directory.
+    let data = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string(root().join("config/parley.toml")).unwrap();
+    assert!(shipped.contains("\ndata_dir = \"data\""));
+    let config = data.path().join("parley.toml");
+    let data_dir = toml::Value::String(data.path().join("data").display().to_string());
+    std::fs::write(
+        &config,
+        shipped.replace("\ndata_dir = \"data\"", &format!("\ndata_dir = {data_dir}")),
+    )
+    .unwrap();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_parley"))
         .arg("serve")
+        .arg("--config")
+        .arg(&config)
         .current_dir(root())
         .env("DISCORD_TOKEN", TOKEN)
         .env("DISCORD_API_BASE", discord.base_url())
@@ -769,6 +817,13 @@ async fn the_parley_serve_binary_runs_against_the_api_base_and_stops_on_sigterm(
         .kill_on_drop(true)
         .spawn()
         .expect("parley starts");
+    // Read the log as it comes: a child blocked on a full pipe would not stop.
+    let mut pipe = child.stderr.take().unwrap();
+    let log = tokio::spawn(async move {
+        let mut stderr = String::new();
+        let _ = tokio::io::AsyncReadExt::read_to_string(&mut pipe, &mut stderr).await;
+        stderr
+    });
     discord.wait_ready(WAIT).await;
     discord
         .wait_request(WAIT, |r| r.method == "PUT" && r.path.ends_with("/commands"))
@@ -784,13 +839,14 @@ async fn the_parley_serve_binary_runs_against_the_api_base_and_stops_on_sigterm(
         .await
         .expect("parley exits after SIGTERM")
         .unwrap();
-    let mut stderr = String::new();
-    tokio::io::AsyncReadExt::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr)
-        .await
-        .unwrap();
+    let stderr = log.await.unwrap();
     assert!(status.success(), "exit {status}: {stderr}");
     assert!(stderr.contains("shutting down"), "{stderr}");
     assert!(!stderr.contains(TOKEN), "the token must never be logged");
+    assert!(
+        data.path().join("data/parley.sqlite3").exists(),
+        "the store is opened in the configured data directory"
+    );
     discord.assert_bodies_valid();
 }
 
@@ -818,7 +874,7 @@ async fn a_dev_guild_gets_the_commands_and_ask_channels_need_no_mention() {
         bot.discord
             .registered_commands(Some(standin::GUILD_ID))
             .len(),
-        6
+        7
     );
     assert!(
         bot.discord.registered_commands(None).is_empty(),

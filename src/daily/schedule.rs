@@ -99,6 +99,15 @@ pub fn parse_zone(name: &str) -> Result<TimeZone, ScheduleError> {
     }
 }
 
+/// Every zone name the compiled-in database knows, for offering choices as an admin
+/// types; each one is accepted by [`parse_zone`].
+pub fn zone_names() -> impl Iterator<Item = String> {
+    ZONES
+        .available()
+        .map(|name| name.as_str().to_string())
+        .filter(|name| name != "Etc/Unknown")
+}
+
 /// The calendar date on the wall at `at` in `zone`.
 pub fn local_date(at: Timestamp, zone: &TimeZone) -> Date {
     zone.to_datetime(at).date()

@@ -1,16 +1,46 @@
 //! The slash commands. Each one reads its options, asks the engine or the knowledge base,
 //! and sends a view; the views are built in [`super::present`].
 
+use std::sync::Arc;
+
 use poise::serenity_prelude as serenity;
 
+use super::daily::{Daily, schedule_of};
 use super::present::{self, View, limits};
 use super::{Bot, Context, Error, send, wait_notice};
+use crate::daily::{self as rules, Candidate, Schedule};
 use crate::knowledge::Fact;
+use crate::store::GuildSettings;
 use crate::timeline::{self, FactDate, TimelineQuery};
 
 /// Every command parley registers.
 pub fn all() -> Vec<poise::Command<Bot, Error>> {
-    vec![ask(), timeline(), fact(), source(), about(), help()]
+    vec![
+        ask(),
+        timeline(),
+        fact(),
+        source(),
+        about(),
+        help(),
+        daily(),
+    ]
+}
+
+/// The commands as the body of Discord's "overwrite commands" request.
+/// `default_member_permissions` is sent as the integer Discord's API description
+/// declares, where serenity writes the permission bits as a string.
+pub fn registration(commands: &[poise::Command<Bot, Error>]) -> Result<serde_json::Value, Error> {
+    let mut body = serde_json::to_value(poise::builtins::create_application_commands(commands))?;
+    for command in body.as_array_mut().into_iter().flatten() {
+        let bits = command
+            .get("default_member_permissions")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|bits| bits.parse::<u64>().ok());
+        if let Some(bits) = bits {
+            command["default_member_permissions"] = bits.into();
+        }
+    }
+    Ok(body)
 }
 
 /// Takes an answer from the cooldowns; when the asker must wait, tells them
@@ -235,4 +265,311 @@ pub async fn help(ctx: Context<'_>) -> Result<(), Error> {
     let view = present::help(ctx.data().engine.knowledge());
     ctx.send(send::reply(&view, true)).await?;
     Ok(())
+}
+
+/// The permission needed to change a server's fact of the day.
+const MANAGE: serenity::Permissions = serenity::Permissions::MANAGE_GUILD;
+
+/// What parley needs in a channel to post the fact of the day there.
+const POST_PERMISSIONS: serenity::Permissions = serenity::Permissions::VIEW_CHANNEL
+    .union(serenity::Permissions::SEND_MESSAGES)
+    .union(serenity::Permissions::EMBED_LINKS);
+
+/// Whether a member with `permissions` may change the fact of the day. Discord hides
+/// `/daily` from others by default, but a server can override that, so the handler
+/// checks again.
+pub fn may_manage(permissions: Option<serenity::Permissions>) -> bool {
+    permissions.is_some_and(|p| p.contains(MANAGE) || p.administrator())
+}
+
+/// Checks the invoking member's permissions and that a store is configured; tells the
+/// member (ephemerally) when either is missing.
+async fn daily_access(ctx: Context<'_>) -> Result<Option<(Arc<Daily>, u64)>, Error> {
+    let permissions = match ctx {
+        poise::Context::Application(a) => a.interaction.member.as_ref().and_then(|m| m.permissions),
+        poise::Context::Prefix(_) => None,
+    };
+    let Some(guild) = ctx.guild_id() else {
+        notice(ctx, "The fact of the day is set up in a server, not here.").await?;
+        return Ok(None);
+    };
+    if !may_manage(permissions) {
+        notice(
+            ctx,
+            "Only members with the Manage Server permission can change the fact of the day.",
+        )
+        .await?;
+        return Ok(None);
+    }
+    match &ctx.data().daily {
+        Some(daily) => Ok(Some((Arc::clone(daily), guild.get()))),
+        None => {
+            notice(
+                ctx,
+                "The fact of the day is not available: this parley runs without storage.",
+            )
+            .await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Zone names matching what the admin has typed so far.
+async fn autocomplete_zone(
+    _ctx: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    let partial = partial.trim().to_lowercase();
+    let choices = rules::schedule::zone_names()
+        .filter(|z| z.to_lowercase().contains(&partial))
+        .take(limits::AUTOCOMPLETE_CHOICES)
+        .map(|z| serenity::AutocompleteChoice::new(z.clone(), z))
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+/// The fact of the day: one fact a day in a channel of this server
+#[poise::command(
+    slash_command,
+    guild_only,
+    default_member_permissions = "MANAGE_GUILD",
+    subcommands("daily_set", "daily_off", "daily_show", "daily_preview"),
+    subcommand_required
+)]
+pub async fn daily(_ctx: Context<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// Post a fact every day in a channel, at a time of day
+#[poise::command(
+    slash_command,
+    rename = "set",
+    guild_only,
+    default_member_permissions = "MANAGE_GUILD"
+)]
+pub async fn daily_set(
+    ctx: Context<'_>,
+    #[description = "The channel to post in"]
+    #[channel_types("Text", "News")]
+    channel: serenity::PartialChannel,
+    #[description = "Time of day, HH:MM on the 24-hour clock (e.g. 09:00)"] time: String,
+    #[description = "Time zone, e.g. Europe/Kyiv (default: the server default)"]
+    #[autocomplete = "autocomplete_zone"]
+    timezone: Option<String>,
+) -> Result<(), Error> {
+    let Some((daily, guild)) = daily_access(ctx).await? else {
+        return Ok(());
+    };
+    let zone = timezone.unwrap_or_else(|| daily.config.default_zone.clone());
+    let schedule = match Schedule::parse(&time, &zone) {
+        Ok(schedule) => schedule,
+        Err(e) => return notice(ctx, format!("Nothing was changed: {e}.")).await,
+    };
+    // Discord reports parley's permissions for the channel the command is used in; a
+    // post there that would fail is refused now rather than at post time.
+    if let poise::Context::Application(a) = ctx
+        && channel.id == a.interaction.channel_id
+        && a.interaction
+            .app_permissions
+            .is_some_and(|p| !p.contains(POST_PERMISSIONS) && !p.administrator())
+    {
+        return notice(
+            ctx,
+            format!(
+                "Nothing was changed: I cannot post in <#{}>. I need to see it, send messages and embed links there.",
+                channel.id
+            ),
+        )
+        .await;
+    }
+    let settings = GuildSettings {
+        guild,
+        channel: channel.id.get(),
+        time: schedule.time,
+        zone: schedule.zone_name().unwrap_or("UTC").to_string(),
+        enabled: true,
+    };
+    daily.with_store(move |s| s.set_settings(&settings)).await?;
+    daily.wake.notify_one();
+    tracing::info!(guild, channel = %channel.id, schedule = %schedule, "daily post set");
+    let next = next_post(&daily, guild, &schedule).await?;
+    notice(
+        ctx,
+        format!(
+            "The fact of the day will be posted in <#{}> every day at {schedule}. {next}",
+            channel.id
+        ),
+    )
+    .await
+}
+
+/// When the next post is due, as a sentence: in the server's zone and as a Discord
+/// timestamp (shown in each reader's own zone).
+async fn next_post(daily: &Daily, guild: u64, schedule: &Schedule) -> Result<String, Error> {
+    let last = daily
+        .with_store(move |s| s.last_claimed_date(guild))
+        .await?;
+    let now = jiff::Timestamp::now();
+    Ok(match rules::next_post_at(now, schedule, last) {
+        Some(at) => {
+            let local = schedule.zone.to_datetime(at);
+            format!(
+                "Next post: {} {:02}:{:02} ({}), <t:{}:F>.",
+                local.date(),
+                local.hour(),
+                local.minute(),
+                schedule.zone_name().unwrap_or("UTC"),
+                at.as_second()
+            )
+        }
+        None => "No next post could be worked out for this time zone.".to_string(),
+    })
+}
+
+/// Stop posting the fact of the day (the settings are kept)
+#[poise::command(
+    slash_command,
+    rename = "off",
+    guild_only,
+    default_member_permissions = "MANAGE_GUILD"
+)]
+pub async fn daily_off(ctx: Context<'_>) -> Result<(), Error> {
+    let Some((daily, guild)) = daily_access(ctx).await? else {
+        return Ok(());
+    };
+    let was_set = daily.with_store(move |s| s.disable(guild)).await?;
+    daily.wake.notify_one();
+    if was_set {
+        tracing::info!(guild, "daily post turned off");
+        notice(
+            ctx,
+            "The fact of the day is off. `/daily set` turns it back on.",
+        )
+        .await
+    } else {
+        notice(ctx, "The fact of the day was not set up here.").await
+    }
+}
+
+/// How many facts this server has not seen yet in the current rotation.
+fn facts_left(bot: &Bot, seen: &[String]) -> usize {
+    bot.engine
+        .knowledge()
+        .facts
+        .iter()
+        .filter(|f| !seen.iter().any(|s| s == f.id.as_str()))
+        .count()
+}
+
+/// The server's settings, or a notice saying there are none.
+async fn settings_or_notice(
+    ctx: Context<'_>,
+    daily: &Daily,
+    guild: u64,
+) -> Result<Option<(GuildSettings, Schedule)>, Error> {
+    let Some(settings) = daily.with_store(move |s| s.settings(guild)).await? else {
+        notice(
+            ctx,
+            "The fact of the day is not set up here. Use `/daily set` to choose a channel and a time.",
+        )
+        .await?;
+        return Ok(None);
+    };
+    match schedule_of(&settings) {
+        Ok(schedule) => Ok(Some((settings, schedule))),
+        Err(e) => {
+            tracing::error!(guild, "stored daily settings unusable: {e}");
+            notice(
+                ctx,
+                "The stored settings are no longer valid. Use `/daily set` again.",
+            )
+            .await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Show this server's fact-of-the-day settings and the next post
+#[poise::command(
+    slash_command,
+    rename = "show",
+    guild_only,
+    default_member_permissions = "MANAGE_GUILD"
+)]
+pub async fn daily_show(ctx: Context<'_>) -> Result<(), Error> {
+    let Some((daily, guild)) = daily_access(ctx).await? else {
+        return Ok(());
+    };
+    let Some((settings, schedule)) = settings_or_notice(ctx, &daily, guild).await? else {
+        return Ok(());
+    };
+    let rotation = daily.with_store(move |s| s.rotation(guild)).await?;
+    let left = facts_left(ctx.data(), &rotation.seen);
+    let status = if settings.enabled {
+        next_post(&daily, guild, &schedule).await?
+    } else {
+        "It is off: `/daily set` turns it back on.".to_string()
+    };
+    let text = format!(
+        "Channel: <#{}>\nTime: {:02}:{:02}\nTime zone: {}\n{status}\nFacts left before any repeats: {left}.",
+        settings.channel,
+        schedule.time.hour(),
+        schedule.time.minute(),
+        settings.zone,
+    );
+    notice(ctx, text).await
+}
+
+/// Show the fact that would be posted next (only you see it)
+#[poise::command(
+    slash_command,
+    rename = "preview",
+    guild_only,
+    default_member_permissions = "MANAGE_GUILD"
+)]
+pub async fn daily_preview(ctx: Context<'_>) -> Result<(), Error> {
+    let Some((daily, guild)) = daily_access(ctx).await? else {
+        return Ok(());
+    };
+    let Some((_, schedule)) = settings_or_notice(ctx, &daily, guild).await? else {
+        return Ok(());
+    };
+    let last = daily
+        .with_store(move |s| s.last_claimed_date(guild))
+        .await?;
+    let rotation = daily.with_store(move |s| s.rotation(guild)).await?;
+    let date = rules::next_post_at(jiff::Timestamp::now(), &schedule, last)
+        .map(|at| rules::local_date(at, &schedule.zone));
+    let kb = ctx.data().engine.knowledge();
+    let facts: Vec<Candidate<'_>> = kb.facts.iter().map(Candidate::from).collect();
+    let chosen = date.and_then(|date| {
+        let choice = rules::choose(&facts, &rotation.seen, guild, date)?;
+        let fact = kb.fact(choice.fact)?;
+        Some(present::fact_of_the_day(
+            kb,
+            fact,
+            super::daily::years_ago(fact, date),
+        ))
+    });
+    match chosen {
+        Some(view) => {
+            ctx.send(send::reply(&view, true)).await?;
+            Ok(())
+        }
+        None => notice(ctx, "There is no fact to preview.").await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_managers_may_change_the_daily_post() {
+        use poise::serenity_prelude::Permissions as P;
+        assert!(may_manage(Some(P::MANAGE_GUILD | P::SEND_MESSAGES)));
+        assert!(may_manage(Some(P::ADMINISTRATOR)));
+        assert!(!may_manage(Some(P::SEND_MESSAGES | P::MANAGE_MESSAGES)));
+        assert!(!may_manage(None));
+    }
 }

@@ -3,13 +3,15 @@
 //! ([`present`]), which [`send`] posts.
 //!
 //! - [`commands`]: the slash commands (`/ask`, `/timeline`, `/fact`, `/source`,
-//!   `/about`, `/help`).
+//!   `/about`, `/help`, `/daily`).
+//! - [`daily`]: the fact-of-the-day posting loop.
 //! - [`events`]: questions by mention, DM or ask-channel; edited questions; buttons.
 //! - [`component`]: button ids, which carry all a button needs.
 //! - [`state`]: cooldowns and recent replies (in memory, time passed in).
 
 pub mod commands;
 pub mod component;
+pub mod daily;
 pub mod events;
 pub mod present;
 pub mod send;
@@ -18,14 +20,16 @@ pub mod state;
 use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use poise::serenity_prelude as serenity;
 
-use crate::config::{DiscordConfig, Shards};
+use crate::config::{DailyConfig, DiscordConfig, Shards};
 use crate::engine::Engine;
+use crate::store::SqliteStore;
 use present::View;
 use state::{Cooldowns, RecentReplies, Wait};
 
@@ -64,6 +68,10 @@ pub struct ServeOptions {
     /// reports.
     pub api_base: Option<String>,
     pub discord: DiscordConfig,
+    pub daily: DailyConfig,
+    /// Where the store lives. `None` runs without one: no daily posts and no `/daily`
+    /// settings (the commands say so).
+    pub data_dir: Option<PathBuf>,
 }
 
 /// The state shared by every handler, across shards. The engine is read-only.
@@ -73,6 +81,8 @@ pub struct Bot {
     ask_channels: HashSet<u64>,
     cooldowns: Mutex<Cooldowns>,
     pub(crate) replies: Mutex<RecentReplies>,
+    /// The fact of the day, when a store is configured.
+    pub daily: Option<Arc<daily::Daily>>,
 }
 
 impl Bot {
@@ -89,6 +99,7 @@ impl Bot {
             ))),
             engine,
             config,
+            daily: None,
         }
     }
 
@@ -161,6 +172,8 @@ pub async fn run(
         token,
         api_base,
         discord,
+        daily: daily_config,
+        data_dir,
     } = options;
     let mut http = serenity::HttpBuilder::new(token.expose());
     if let Some(base) = &api_base {
@@ -174,7 +187,20 @@ pub async fn run(
     let intents = intents(&discord);
     let dev_guild = discord.dev_guild;
     let shards = discord.shards;
-    let bot = Bot::new(engine, discord);
+    let mut bot = Bot::new(engine, discord);
+    if let Some(dir) = data_dir {
+        let store = tokio::task::spawn_blocking(move || SqliteStore::open(&dir))
+            .await
+            .context("opening the store failed")??;
+        bot.daily = Some(Arc::new(daily::Daily::new(
+            Arc::new(store),
+            daily_config,
+            shards,
+        )));
+    }
+    // The posting loop, started once after the first Ready and stopped with the client.
+    let poster: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>> = Arc::default();
+    let poster_slot = Arc::clone(&poster);
 
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
@@ -187,9 +213,12 @@ pub async fn run(
         .setup(move |ctx, ready, framework| {
             Box::pin(async move {
                 let commands = &framework.options().commands;
+                let registration = commands::registration(commands)?;
                 match dev_guild {
                     Some(guild) => {
-                        poise::builtins::register_in_guild(ctx, commands, guild.0.into()).await?;
+                        ctx.http
+                            .create_guild_commands(guild.0.into(), &registration)
+                            .await?;
                         tracing::info!(
                             guild = guild.0,
                             count = commands.len(),
@@ -197,11 +226,19 @@ pub async fn run(
                         );
                     }
                     None => {
-                        poise::builtins::register_globally(ctx, commands).await?;
+                        ctx.http.create_global_commands(&registration).await?;
                         tracing::info!(count = commands.len(), "commands registered globally");
                     }
                 }
                 tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "ready");
+                if let Some(daily) = &bot.daily {
+                    let task = tokio::spawn(daily::run(
+                        Arc::clone(&ctx.http),
+                        Arc::clone(&bot.engine),
+                        Arc::clone(daily),
+                    ));
+                    *lock(&poster_slot) = Some(task);
+                }
                 Ok(bot)
             })
         })
@@ -217,13 +254,16 @@ pub async fn run(
         tracing::info!("shutting down");
         shard_manager.shutdown_all().await;
     });
-    match shards {
+    let result = match shards {
         Shards::Auto => client.start_autosharded().await,
         Shards::Range { first, last, total } => {
             client.start_shard_range(first..last + 1, total).await
         }
+    };
+    if let Some(task) = lock(&poster).take() {
+        task.abort();
     }
-    .context("the Discord connection failed")?;
+    result.context("the Discord connection failed")?;
     Ok(())
 }
 

@@ -321,6 +321,21 @@ pub fn fact(kb: &KnowledgeBase, fact: &Fact) -> View {
     view
 }
 
+/// The daily post: a fact with its citation, titled so the channel can tell it from an
+/// answer to someone's question. `years_ago` is set when the post is the fact's
+/// anniversary, and the title then says how long ago it happened.
+pub fn fact_of_the_day(kb: &KnowledgeBase, fact: &Fact, years_ago: Option<i32>) -> View {
+    let mut view = answer(kb, fact);
+    let title = match years_ago {
+        Some(1) => "On this day, 1 year ago".to_string(),
+        Some(n) if n > 1 => format!("On this day, {n} years ago"),
+        _ => "Fact of the day".to_string(),
+    };
+    view.text = truncate(&format!("**{title}**\n{}", view.text), limits::MESSAGE);
+    view.embed.title = Some(title);
+    view
+}
+
 /// One page of a timeline, with Previous/Next buttons that only `invoker` may press.
 /// `page` is clamped to the pages there are.
 pub fn timeline_page(
@@ -522,7 +537,12 @@ mod tests {
     fn every_fact_fits_discord_in_every_view() {
         let kb = engine().knowledge();
         for f in &kb.facts {
-            for view in [answer(kb, f), source(kb, f), fact(kb, f)] {
+            for view in [
+                answer(kb, f),
+                source(kb, f),
+                fact(kb, f),
+                fact_of_the_day(kb, f, Some(i32::MAX)),
+            ] {
                 assert!(within_limits(&view), "{}: {view:?}", f.id);
                 for c in &f.citations {
                     let first_words: String = c.quote.chars().take(40).collect();
@@ -626,5 +646,30 @@ mod tests {
     fn truncation_counts_characters_and_marks_the_cut() {
         assert_eq!(truncate("ééé", 3), "ééé");
         assert_eq!(truncate("éééé", 3), "éé…");
+    }
+
+    #[test]
+    fn the_fact_of_the_day_says_what_it_is() {
+        let kb = engine().knowledge();
+        let f = &kb.facts[0];
+        let plain = fact_of_the_day(kb, f, None);
+        assert_eq!(plain.embed.title.as_deref(), Some("Fact of the day"));
+        assert!(
+            plain.embed.description.contains("\n> "),
+            "the quote is shown"
+        );
+        assert!(plain.text.starts_with("**Fact of the day**"));
+        let anniversary = fact_of_the_day(kb, f, Some(3));
+        assert_eq!(
+            anniversary.embed.title.as_deref(),
+            Some("On this day, 3 years ago")
+        );
+        assert_eq!(
+            fact_of_the_day(kb, f, Some(1)).embed.title.as_deref(),
+            Some("On this day, 1 year ago")
+        );
+        for view in [plain, anniversary] {
+            assert!(within_limits(&view));
+        }
     }
 }

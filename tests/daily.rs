@@ -1,0 +1,379 @@
+//! The fact of the day end to end: `/daily` through the loopback Discord stand-in, and
+//! the posting loop of a bot with a store in a temporary data directory.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use parley::config::DailyConfig;
+use serde_json::{Value, json};
+
+use crate::discord::{
+    Running, assert_pings_no_one, interaction_response, is_post_to, settings, start_on,
+};
+use crate::standin::{self, Discord};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+async fn start(discord: &Discord, data_dir: &std::path::Path) -> Running {
+    start_on(
+        discord.clone(),
+        settings(),
+        DailyConfig::default(),
+        Some(data_dir.to_path_buf()),
+    )
+    .await
+}
+
+/// The current UTC time of day as `HH:MM`: a post set for it is due at once (it is
+/// within the catch-up window), so the test need not wait for a minute to turn.
+fn this_minute() -> String {
+    let now = Timestamp::now().to_string();
+    // RFC 3339: 2024-06-15T09:05:07.123Z
+    now[11..16].to_string()
+}
+
+fn set(channel: u64, time: &str, zone: Option<&str>) -> Value {
+    let mut options = vec![
+        json!({"name": "channel", "type": 7, "value": channel.to_string()}),
+        json!({"name": "time", "type": 3, "value": time}),
+    ];
+    if let Some(zone) = zone {
+        options.push(json!({"name": "timezone", "type": 3, "value": zone}));
+    }
+    json!([{"name": "set", "type": 1, "options": options}])
+}
+
+fn subcommand(name: &str) -> Value {
+    json!([{"name": name, "type": 1, "options": []}])
+}
+
+/// Runs `/daily` as `user` in `channel` and returns the ephemeral reply's text.
+async fn daily(bot: &Running, channel: u64, user: u64, options: Value) -> String {
+    let i = bot
+        .discord
+        .slash_command(channel, user, "daily", options)
+        .await;
+    let response = interaction_response(&bot.discord, i.id).await;
+    let data = &response["data"];
+    assert_eq!(
+        data["flags"].as_u64().unwrap_or(0) & 64,
+        64,
+        "ephemeral: {response}"
+    );
+    assert_pings_no_one(data);
+    let embed = &data["embeds"][0];
+    format!(
+        "{}\n{}",
+        embed["title"].as_str().unwrap_or(""),
+        embed["description"].as_str().unwrap_or("")
+    )
+}
+
+fn posts_to(discord: &Discord, channel: u64) -> Vec<Value> {
+    let is_post = is_post_to(channel);
+    discord
+        .requests()
+        .into_iter()
+        .filter(|r| is_post(r))
+        .map(|r| r.body)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daily_post_is_sent_once_and_not_again_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let discord = Discord::start().await;
+    let bot = start(&discord, dir.path()).await;
+    let utc = jiff::tz::TimeZone::UTC;
+    let day_before = parley::daily::local_date(Timestamp::now(), &utc);
+    let reply = daily(
+        &bot,
+        standin::GENERAL,
+        standin::ADMIN,
+        set(standin::GENERAL, &this_minute(), Some("utc")),
+    )
+    .await;
+    assert!(reply.contains("every day at"), "{reply}");
+    assert!(reply.contains(" UTC"), "the zone's canonical name: {reply}");
+    assert!(reply.contains("<t:"), "{reply}");
+
+    let post = discord
+        .wait_request(WAIT, is_post_to(standin::GENERAL))
+        .await;
+    assert_eq!(post.status, 200, "{:?}", post.body);
+    let body = &post.body;
+    let title = body["embeds"][0]["title"].as_str().unwrap_or_default();
+    assert!(
+        title == "Fact of the day" || title.starts_with("On this day, "),
+        "{title}"
+    );
+    assert!(
+        body["embeds"][0]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("\n> ")),
+        "the citation is quoted: {body}"
+    );
+    // The post is for the day the time was set on (a test run across midnight UTC
+    // still posts for that day, within the catch-up window).
+    assert_eq!(
+        body["nonce"],
+        json!(parley::daily::nonce(standin::GUILD_ID, day_before))
+    );
+    assert_eq!(body["enforce_nonce"], json!(true));
+    assert_pings_no_one(body);
+    assert_eq!(discord.messages_in(standin::GENERAL).len(), 1);
+
+    let shown = daily(&bot, standin::GENERAL, standin::ADMIN, subcommand("show")).await;
+    assert!(
+        shown.contains(&format!("<#{}>", standin::GENERAL)),
+        "{shown}"
+    );
+    assert!(shown.contains("Time zone: UTC"), "{shown}");
+    assert!(shown.contains("<t:"), "{shown}");
+    assert!(shown.contains("Facts left before any repeats"), "{shown}");
+    let preview = daily(
+        &bot,
+        standin::GENERAL,
+        standin::ADMIN,
+        subcommand("preview"),
+    )
+    .await;
+    assert!(
+        preview.starts_with("Fact of the day") || preview.starts_with("On this day"),
+        "{preview}"
+    );
+    bot.stop().await;
+
+    // A restart on the same data: today's post was made, so nothing more is posted.
+    let bot = start(&discord, dir.path()).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(posts_to(&discord, standin::GENERAL).len(), 1);
+    assert_eq!(discord.messages_in(standin::GENERAL).len(), 1);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn invalid_settings_are_refused_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let discord = Discord::start().await;
+    let bot = start(&discord, dir.path()).await;
+    let (general, admin) = (standin::GENERAL, standin::ADMIN);
+
+    let reply = daily(&bot, general, admin, set(general, "25:00", None)).await;
+    assert!(reply.contains("Nothing was changed"), "{reply}");
+    assert!(reply.contains("00 to 23"), "{reply}");
+    let reply = daily(
+        &bot,
+        general,
+        admin,
+        set(general, "09:00", Some("Mars/Olympus")),
+    )
+    .await;
+    assert!(reply.contains("Nothing was changed"), "{reply}");
+    assert!(reply.contains("not a known IANA time zone"), "{reply}");
+    // parley may not send messages in the locked channel.
+    let reply = daily(
+        &bot,
+        standin::LOCKED,
+        admin,
+        set(standin::LOCKED, "09:00", None),
+    )
+    .await;
+    assert!(reply.contains("cannot post"), "{reply}");
+
+    let shown = daily(&bot, general, admin, subcommand("show")).await;
+    assert!(shown.contains("not set up"), "{shown}");
+    let off = daily(&bot, general, admin, subcommand("off")).await;
+    assert!(off.contains("not set up"), "{off}");
+    for channel in [general, standin::LOCKED] {
+        assert!(posts_to(&discord, channel).is_empty());
+    }
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn daily_is_for_managers_and_completes_time_zones() {
+    let dir = tempfile::tempdir().unwrap();
+    let discord = Discord::start().await;
+    let bot = start(&discord, dir.path()).await;
+    let registered = discord.registered_commands(None);
+    let command = registered
+        .iter()
+        .find(|c| c["name"] == "daily")
+        .expect("/daily registered");
+    // MANAGE_GUILD (1 << 5): Discord offers /daily only to members who have it.
+    assert_eq!(command["default_member_permissions"], json!(32));
+    assert_eq!(command["contexts"], json!([0]), "servers only");
+
+    // The stand-in reads `default_member_permissions` only as a string, so here it offers
+    // /daily to every member: the situation of a server whose integration settings open
+    // /daily to everyone. The handler refuses a member without Manage Server.
+    let reply = daily(
+        &bot,
+        standin::GENERAL,
+        standin::ASKER,
+        set(standin::GENERAL, "09:00", None),
+    )
+    .await;
+    assert!(reply.contains("Manage Server"), "{reply}");
+    let shown = daily(&bot, standin::GENERAL, standin::ADMIN, subcommand("show")).await;
+    assert!(shown.contains("not set up"), "nothing changed: {shown}");
+
+    let i = discord
+        .autocomplete(
+            standin::GENERAL,
+            standin::ADMIN,
+            "daily",
+            json!([{"name": "set", "type": 1, "options": [
+                {"name": "timezone", "type": 3, "value": "kyi", "focused": true},
+            ]}]),
+        )
+        .await;
+    let response = interaction_response(&discord, i.id).await;
+    let choices = response["data"]["choices"].as_array().unwrap();
+    assert!(!choices.is_empty() && choices.len() <= 25, "{response}");
+    assert!(
+        choices.iter().any(|c| c["value"] == "Europe/Kyiv"),
+        "{response}"
+    );
+
+    let reply = daily(
+        &bot,
+        standin::GENERAL,
+        standin::ADMIN,
+        set(standin::GENERAL, "09:00", Some("Europe/Kyiv")),
+    )
+    .await;
+    assert!(reply.contains("09:00 Europe/Kyiv"), "{reply}");
+    let off = daily(&bot, standin::GENERAL, standin::ADMIN, subcommand("off")).await;
+    assert!(off.contains("is off"), "{off}");
+    let shown = daily(&bot, standin::GENERAL, standin::ADMIN, subcommand("show")).await;
+    assert!(shown.contains("It is off"), "{shown}");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_channel_gone_for_good_turns_the_daily_post_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let discord = Discord::start().await;
+    let bot = start(&discord, dir.path()).await;
+    let path = format!("/channels/{}/messages", standin::GENERAL);
+    discord.fail_next("POST", &path, 404, 10003);
+    daily(
+        &bot,
+        standin::GENERAL,
+        standin::ADMIN,
+        set(standin::GENERAL, &this_minute(), Some("UTC")),
+    )
+    .await;
+    let failed = discord
+        .wait_request(WAIT, is_post_to(standin::GENERAL))
+        .await;
+    assert_eq!(failed.status, 404);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let shown = daily(&bot, standin::GENERAL, standin::ADMIN, subcommand("show")).await;
+        if shown.contains("It is off") {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{shown}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(posts_to(&discord, standin::GENERAL).len(), 1, "not retried");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unsent_post_is_resent_with_its_nonce_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let discord = Discord::start().await;
+    let bot = start(&discord, dir.path()).await;
+    let path = format!("/channels/{}/messages", standin::GENERAL);
+    discord.fail_next("POST", &path, 500, 0);
+    daily(
+        &bot,
+        standin::GENERAL,
+        standin::ADMIN,
+        set(standin::GENERAL, &this_minute(), Some("UTC")),
+    )
+    .await;
+    let failed = discord
+        .wait_request(WAIT, is_post_to(standin::GENERAL))
+        .await;
+    assert_eq!(failed.status, 500);
+    // Stopped before the retry: the claim stays unsent.
+    bot.stop().await;
+    assert!(discord.messages_in(standin::GENERAL).is_empty());
+
+    let bot = start(&discord, dir.path()).await;
+    let sent = discord
+        .wait_request(WAIT, |r| is_post_to(standin::GENERAL)(r) && r.status == 200)
+        .await;
+    assert_eq!(sent.body["nonce"], failed.body["nonce"]);
+    assert_eq!(sent.body["enforce_nonce"], json!(true));
+    assert_eq!(
+        sent.body["embeds"][0]["description"], failed.body["embeds"][0]["description"],
+        "the same fact"
+    );
+    assert_eq!(discord.messages_in(standin::GENERAL).len(), 1);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_error_is_retried_the_same_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let discord = Discord::start().await;
+    let bot = start(&discord, dir.path()).await;
+    let path = format!("/channels/{}/messages", standin::GENERAL);
+    discord.fail_next("POST", &path, 503, 0);
+    daily(
+        &bot,
+        standin::GENERAL,
+        standin::ADMIN,
+        set(standin::GENERAL, &this_minute(), Some("UTC")),
+    )
+    .await;
+    // The first retry comes after a few seconds.
+    let sent = discord
+        .wait_request(Duration::from_secs(20), |r| {
+            is_post_to(standin::GENERAL)(r) && r.status == 200
+        })
+        .await;
+    assert_eq!(sent.body["enforce_nonce"], json!(true));
+    assert_eq!(posts_to(&discord, standin::GENERAL).len(), 2);
+    assert_eq!(discord.messages_in(standin::GENERAL).len(), 1);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn servers_listed_in_the_config_get_their_post_without_a_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let discord = Discord::start().await;
+    let config = DailyConfig {
+        channels: vec![parley::config::DailyChannel {
+            guild: parley::config::Snowflake(standin::GUILD_ID),
+            channel: parley::config::Snowflake(standin::GENERAL),
+            time: Some(this_minute()),
+            zone: None,
+        }],
+        ..DailyConfig::default()
+    };
+    let bot = start_on(
+        discord.clone(),
+        settings(),
+        config,
+        Some(dir.path().to_path_buf()),
+    )
+    .await;
+    let post = discord
+        .wait_request(WAIT, is_post_to(standin::GENERAL))
+        .await;
+    assert_eq!(post.status, 200);
+    assert_pings_no_one(&post.body);
+    let shown = daily(&bot, standin::GENERAL, standin::ADMIN, subcommand("show")).await;
+    assert!(
+        shown.contains("Time zone: UTC"),
+        "the default zone: {shown}"
+    );
+    bot.stop().await;
+}
