@@ -377,3 +377,63 @@ async fn servers_listed_in_the_config_get_their_post_without_a_command() {
     );
     bot.stop().await;
 }
+
+/// The real executable killed with SIGKILL at many points around its post (before the
+/// gateway is up, while claiming, while sending, after), then restarted on the same
+/// store: the day still gets exactly one post, every attempt carrying the same nonce.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_parley_around_its_post_never_posts_twice_or_skips_the_day() {
+    let discord = Discord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("parley.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[daily]\ncatch_up_hours = 3.0\nchannels = [{{ guild = \"{}\", channel = \"{}\", time = \"{}\", zone = \"UTC\" }}]\n\n[discord]\nuser_cooldown_seconds = 0.0\nchannel_cooldown_seconds = 0.0\n",
+            standin::GUILD_ID,
+            standin::GENERAL,
+            this_minute()
+        ),
+    )
+    .unwrap();
+    let spawn = || {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_parley"))
+            .arg("serve")
+            .arg("--config")
+            .arg(&config)
+            .current_dir(crate::util::root())
+            .env("DISCORD_TOKEN", crate::discord::TOKEN)
+            .env("DISCORD_API_BASE", discord.base_url())
+            .env("PARLEY_DATA_DIR", dir.path().join("data"))
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("parley starts")
+    };
+    // Kill points from "still loading" to "well after the post".
+    for delay_ms in [0, 50, 150, 300, 450, 600, 800, 1000, 1300, 1700, 2500] {
+        let mut child = spawn();
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        child.kill().await.expect("SIGKILL");
+    }
+    // A last run, left to finish its work.
+    let mut child = spawn();
+    discord
+        .wait_request(WAIT, is_post_to(standin::GENERAL))
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    child.kill().await.expect("SIGKILL");
+
+    let posted = discord.messages_in(standin::GENERAL);
+    assert_eq!(posted.len(), 1, "exactly one post for the day: {posted:#?}");
+    let attempts = posts_to(&discord, standin::GENERAL);
+    let nonces: std::collections::HashSet<String> = attempts
+        .iter()
+        .map(|b| b["nonce"].as_str().expect("a nonce").to_string())
+        .collect();
+    assert_eq!(nonces.len(), 1, "every attempt resends the same claim");
+    assert!(attempts.iter().all(|b| b["enforce_nonce"] == json!(true)));
+}
