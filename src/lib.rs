@@ -15,8 +15,8 @@
 //! - [`daily`]: the fact of the day: when each server's post is due, and which fact (pure).
 //! - [`store`]: state that survives restarts, in one SQLite file under the data directory.
 //! - [`discord`]: `parley serve`, the Discord bot: a thin adapter over the engine.
-//! - [`cli`]: the `parley` command line (with [`discord`], the only code that reads
-//!   files, stdin, the environment and the clock).
+//! - [`cli`]: the `parley` command line. With [`discord`] (the clock, the network) and
+//!   [`store`] (its own file), the only code that does I/O or reads the clock.
 
 pub mod cli;
 pub mod config;
