@@ -437,3 +437,107 @@ async fn killing_parley_around_its_post_never_posts_twice_or_skips_the_day() {
     assert_eq!(nonces.len(), 1, "every attempt resends the same claim");
     assert!(attempts.iter().all(|b| b["enforce_nonce"] == json!(true)));
 }
+
+/// The posting loop's passes over simulated days, against the stand-in and a real
+/// SQLite file: one post a day however often the loop wakes; a restart (a new process
+/// state on the same file) in the minute of the post adds none; a bot down through the
+/// post time posts on return within the catch-up window, and not after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_loop_posts_once_a_day_catches_up_within_the_window_and_not_after() {
+    use std::sync::Arc;
+
+    use parley::config::Shards;
+    use parley::discord::daily::{Daily, tick};
+    use parley::store::{GuildSettings, SqliteStore, Store};
+
+    let discord = Discord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let http = Arc::new(
+        poise::serenity_prelude::HttpBuilder::new(crate::discord::TOKEN)
+            .proxy(discord.base_url())
+            .ratelimiter_disabled(true)
+            .build(),
+    );
+    let engine = crate::discord::engine();
+    // A process's state: the store opened afresh, and the loop's own memory.
+    let process = || {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        Arc::new(Daily::new(store, DailyConfig::default(), Shards::Auto))
+    };
+    let daily = process();
+    daily
+        .store
+        .set_settings(&GuildSettings {
+            guild: standin::GUILD_ID,
+            channel: standin::GENERAL,
+            time: "09:00".parse().unwrap(),
+            zone: "Europe/Kyiv".into(),
+            enabled: true,
+        })
+        .unwrap();
+    let at = |s: &str| -> Timestamp { s.parse().unwrap() };
+    let posts = || posts_to(&discord, standin::GENERAL).len();
+    let settle = || tokio::time::sleep(Duration::from_millis(400));
+
+    // Day 1 (Kyiv is UTC+2 in January): nothing before 09:00 local, one post after,
+    // however many passes.
+    tick(&http, &engine, &daily, at("2030-01-10T06:59:00Z"))
+        .await
+        .unwrap();
+    settle().await;
+    assert_eq!(posts(), 0);
+    for t in [
+        "2030-01-10T07:00:00Z",
+        "2030-01-10T07:00:20Z",
+        "2030-01-10T08:30:00Z",
+    ] {
+        tick(&http, &engine, &daily, at(t)).await.unwrap();
+        settle().await;
+    }
+    assert_eq!(posts(), 1);
+
+    // Day 2: a restart in the minute of the post, then passes on both sides of it.
+    tick(&http, &engine, &daily, at("2030-01-11T07:00:05Z"))
+        .await
+        .unwrap();
+    settle().await;
+    let daily = process();
+    tick(&http, &engine, &daily, at("2030-01-11T07:00:40Z"))
+        .await
+        .unwrap();
+    settle().await;
+    assert_eq!(posts(), 2);
+
+    // Day 3: down through the post time, back 2 h 50 min later: one catch-up post.
+    let daily = process();
+    tick(&http, &engine, &daily, at("2030-01-12T09:50:00Z"))
+        .await
+        .unwrap();
+    settle().await;
+    assert_eq!(posts(), 3);
+
+    // Day 4: back 3 h 10 min later, past the window: nothing until day 5.
+    let daily = process();
+    let next = tick(&http, &engine, &daily, at("2030-01-13T10:10:00Z"))
+        .await
+        .unwrap();
+    settle().await;
+    assert_eq!(posts(), 3);
+    assert_eq!(next, Some(at("2030-01-14T07:00:00Z")));
+    tick(&http, &engine, &daily, at("2030-01-14T07:00:00Z"))
+        .await
+        .unwrap();
+    settle().await;
+    assert_eq!(posts(), 4);
+
+    // Four days, four different facts, and never a repeated nonce.
+    let bodies = posts_to(&discord, standin::GENERAL);
+    let nonces: std::collections::HashSet<_> = bodies.iter().map(|b| b["nonce"].clone()).collect();
+    assert_eq!(nonces.len(), 4);
+    let texts: std::collections::HashSet<_> = bodies
+        .iter()
+        .map(|b| b["embeds"][0]["description"].clone())
+        .collect();
+    assert_eq!(texts.len(), 4);
+    discord.assert_bodies_valid();
+}

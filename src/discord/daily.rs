@@ -196,8 +196,9 @@ async fn resume_claim(http: &Arc<Http>, engine: &Arc<Engine>, daily: &Arc<Daily>
 }
 
 /// One pass: claims and sends every post due at `now`; returns the earliest instant
-/// a post is due next.
-async fn tick(
+/// a post is due next. The loop passes the wall clock; tests pass any instant, to run
+/// days in moments.
+pub async fn tick(
     http: &Arc<Http>,
     engine: &Arc<Engine>,
     daily: &Arc<Daily>,
