@@ -25,6 +25,9 @@ const MAX_SLEEP: Duration = Duration::from_secs(60);
 /// The first wait before resending a failed post; it doubles up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_secs(5);
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
+/// Posts due in the same pass start this far apart, so that many servers sharing a
+/// post time stay well under Discord's 50 requests a second.
+const STAGGER: Duration = Duration::from_millis(25);
 /// Discord's codes for a channel that is gone or out of reach for good.
 const UNKNOWN_CHANNEL: isize = 10003;
 const MISSING_ACCESS: isize = 50001;
@@ -192,7 +195,15 @@ async fn resume_claim(http: &Arc<Http>, engine: &Arc<Engine>, daily: &Arc<Daily>
         return;
     }
     tracing::info!(guild, date = %claim.date, "resending an unsent daily post");
-    spawn_send(http, engine, daily, settings, schedule, claim);
+    spawn_send(
+        http,
+        engine,
+        daily,
+        settings,
+        schedule,
+        claim,
+        Duration::ZERO,
+    );
 }
 
 /// One pass: claims and sends every post due at `now`; returns the earliest instant
@@ -207,6 +218,7 @@ pub async fn tick(
     let all = daily.with_store(|s| s.all_settings()).await?;
     let catch_up = daily.config.catch_up();
     let mut earliest: Option<Timestamp> = None;
+    let mut started = 0u32;
     for settings in all
         .into_iter()
         .filter(|s| s.enabled && daily.posts_for(s.guild))
@@ -228,7 +240,17 @@ pub async fn tick(
             if let Some(claim) = claim(engine, daily, guild, date, now).await?
                 && claim.sent_at.is_none()
             {
-                spawn_send(http, engine, daily, settings, schedule.clone(), claim);
+                let delay = STAGGER * started;
+                started += 1;
+                spawn_send(
+                    http,
+                    engine,
+                    daily,
+                    settings,
+                    schedule.clone(),
+                    claim,
+                    delay,
+                );
             }
         }
         if let Some(next) = daily::next_post_at(now, &schedule, last) {
@@ -270,7 +292,8 @@ async fn claim(
         .await
 }
 
-/// Sends a claimed post in its own task, retrying with backoff while it is owed.
+/// Sends a claimed post in its own task after `delay`, retrying with backoff while it
+/// is owed.
 fn spawn_send(
     http: &Arc<Http>,
     engine: &Arc<Engine>,
@@ -278,12 +301,14 @@ fn spawn_send(
     settings: GuildSettings,
     schedule: Schedule,
     claim: Claim,
+    delay: Duration,
 ) {
     if !lock(&daily.sending).insert(claim.guild) {
         return;
     }
     let (http, engine, daily) = (Arc::clone(http), Arc::clone(engine), Arc::clone(daily));
     tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
         let guild = claim.guild;
         send_with_retries(&http, &engine, &daily, &settings, &schedule, &claim).await;
         lock(&daily.sending).remove(&guild);
