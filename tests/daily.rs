@@ -8,7 +8,7 @@ use parley::config::DailyConfig;
 use serde_json::{Value, json};
 
 use crate::discord::{
-    Running, assert_pings_no_one, interaction_response, is_post_to, settings, start_on,
+    Running, assert_pings_no_one, interaction_response, is_post_to, posts_to, settings, start_on,
 };
 use crate::standin::{self, Discord};
 
@@ -67,16 +67,6 @@ async fn daily(bot: &Running, channel: u64, user: u64, options: Value) -> String
         embed["title"].as_str().unwrap_or(""),
         embed["description"].as_str().unwrap_or("")
     )
-}
-
-fn posts_to(discord: &Discord, channel: u64) -> Vec<Value> {
-    let is_post = is_post_to(channel);
-    discord
-        .requests()
-        .into_iter()
-        .filter(|r| is_post(r))
-        .map(|r| r.body)
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]

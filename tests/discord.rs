@@ -143,6 +143,17 @@ pub fn is_post_to(channel: u64) -> impl Fn(&Request) -> bool {
     move |r| r.method == "POST" && r.path.ends_with(&path)
 }
 
+/// The bodies of every message parley posted (or tried to post) in `channel`.
+pub fn posts_to(discord: &Discord, channel: u64) -> Vec<Value> {
+    let is_post = is_post_to(channel);
+    discord
+        .requests()
+        .into_iter()
+        .filter(|r| is_post(r))
+        .map(|r| r.body)
+        .collect()
+}
+
 /// Asserts that a body pings no one: no parse groups, no users, no roles, and no ping
 /// of the author replied to.
 pub fn assert_pings_no_one(body: &Value) {
@@ -301,13 +312,7 @@ async fn a_message_without_a_mention_outside_ask_channels_is_not_a_question() {
         .wait_request(WAIT, is_post_to(standin::GENERAL))
         .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let posts = bot
-        .discord
-        .requests()
-        .iter()
-        .filter(|r| is_post_to(standin::GENERAL)(r))
-        .count();
-    assert_eq!(posts, 1);
+    assert_eq!(posts_to(&bot.discord, standin::GENERAL).len(), 1);
     bot.stop().await;
 }
 
@@ -346,12 +351,7 @@ async fn bots_and_webhooks_are_ignored() {
         .wait_request(WAIT, is_post_to(standin::GENERAL))
         .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let posts: Vec<Request> = bot
-        .discord
-        .requests()
-        .into_iter()
-        .filter(|r| is_post_to(standin::GENERAL)(r))
-        .collect();
+    let posts = posts_to(&bot.discord, standin::GENERAL);
     assert_eq!(posts.len(), 1, "{posts:?}");
     bot.stop().await;
 }
@@ -645,13 +645,7 @@ async fn missing_permissions_degrade_to_text_then_to_a_dm() {
     assert_pings_no_one(&dm.body);
     // Each channel was tried once with an embed and once as text: no retry loop.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let locked_posts = bot
-        .discord
-        .requests()
-        .iter()
-        .filter(|r| is_post_to(standin::LOCKED)(r))
-        .count();
-    assert_eq!(locked_posts, 2);
+    assert_eq!(posts_to(&bot.discord, standin::LOCKED).len(), 2);
     // And parley still answers elsewhere.
     bot.discord
         .user_message(
@@ -912,13 +906,11 @@ async fn a_discord_server_error_is_logged_and_the_next_question_answered() {
         .wait_request(WAIT, |r| is_post_to(standin::GENERAL)(r) && r.status == 500)
         .await;
     answered_in_general(&bot.discord, "who brokered the grain deal?").await;
-    let posts = bot
-        .discord
-        .requests()
-        .iter()
-        .filter(|r| is_post_to(standin::GENERAL)(r))
-        .count();
-    assert_eq!(posts, 2, "the failed reply was not retried in a loop");
+    assert_eq!(
+        posts_to(&bot.discord, standin::GENERAL).len(),
+        2,
+        "the failed reply was not retried in a loop"
+    );
     bot.stop().await;
 }
 
