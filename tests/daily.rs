@@ -43,6 +43,20 @@ fn set(channel: u64, time: &str, zone: Option<&str>) -> Value {
     json!([{"name": "set", "type": 1, "options": options}])
 }
 
+/// Makes Discord refuse parley's next post in GENERAL with `status` and `code`, then
+/// has an admin schedule the daily post there for this minute (due at once).
+async fn post_now_failing_first(bot: &Running, status: u16, code: u32) {
+    let path = format!("/channels/{}/messages", standin::GENERAL);
+    bot.discord.fail_next("POST", &path, status, code);
+    daily(
+        bot,
+        standin::GENERAL,
+        standin::ADMIN,
+        set(standin::GENERAL, &this_minute(), Some("UTC")),
+    )
+    .await;
+}
+
 fn subcommand(name: &str) -> Value {
     json!([{"name": name, "type": 1, "options": []}])
 }
@@ -247,15 +261,7 @@ async fn a_channel_gone_for_good_turns_the_daily_post_off() {
     let dir = tempfile::tempdir().unwrap();
     let discord = Discord::start().await;
     let bot = start(&discord, dir.path()).await;
-    let path = format!("/channels/{}/messages", standin::GENERAL);
-    discord.fail_next("POST", &path, 404, 10003);
-    daily(
-        &bot,
-        standin::GENERAL,
-        standin::ADMIN,
-        set(standin::GENERAL, &this_minute(), Some("UTC")),
-    )
-    .await;
+    post_now_failing_first(&bot, 404, 10003).await;
     let failed = discord
         .wait_request(WAIT, is_post_to(standin::GENERAL))
         .await;
@@ -278,15 +284,7 @@ async fn an_unsent_post_is_resent_with_its_nonce_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let discord = Discord::start().await;
     let bot = start(&discord, dir.path()).await;
-    let path = format!("/channels/{}/messages", standin::GENERAL);
-    discord.fail_next("POST", &path, 500, 0);
-    daily(
-        &bot,
-        standin::GENERAL,
-        standin::ADMIN,
-        set(standin::GENERAL, &this_minute(), Some("UTC")),
-    )
-    .await;
+    post_now_failing_first(&bot, 500, 0).await;
     let failed = discord
         .wait_request(WAIT, is_post_to(standin::GENERAL))
         .await;
@@ -314,15 +312,7 @@ async fn a_server_error_is_retried_the_same_day() {
     let dir = tempfile::tempdir().unwrap();
     let discord = Discord::start().await;
     let bot = start(&discord, dir.path()).await;
-    let path = format!("/channels/{}/messages", standin::GENERAL);
-    discord.fail_next("POST", &path, 503, 0);
-    daily(
-        &bot,
-        standin::GENERAL,
-        standin::ADMIN,
-        set(standin::GENERAL, &this_minute(), Some("UTC")),
-    )
-    .await;
+    post_now_failing_first(&bot, 503, 0).await;
     // The first retry comes after a few seconds.
     let sent = discord
         .wait_request(Duration::from_secs(20), |r| {

@@ -56,13 +56,19 @@ fn question_in(
     channel: u64,
     in_guild: bool,
 ) -> Option<String> {
-    let mention = format!("<@{bot_id}>");
-    let nick_mention = format!("<@!{bot_id}>");
-    let mentioned = content.contains(&mention) || content.contains(&nick_mention);
+    let question = without_mentions_of(bot_id, content);
+    let mentioned = question != content;
     if in_guild && !mentioned && !bot.is_ask_channel(channel) {
         return None;
     }
-    Some(content.replace(&mention, " ").replace(&nick_mention, " "))
+    Some(question)
+}
+
+/// `content` with parley's own mentions (`<@id>`, `<@!id>`) blanked out.
+fn without_mentions_of(bot_id: serenity::UserId, content: &str) -> String {
+    content
+        .replace(&format!("<@{bot_id}>"), " ")
+        .replace(&format!("<@!{bot_id}>"), " ")
 }
 
 async fn on_message(
@@ -128,10 +134,7 @@ async fn on_edit(
     {
         return Ok(());
     }
-    let question = content
-        .replace(&format!("<@{bot_id}>"), " ")
-        .replace(&format!("<@!{bot_id}>"), " ");
-    let view = bot.answer(question).await;
+    let view = bot.answer(without_mentions_of(bot_id, content)).await;
     if let Err(e) = send::edit_reply(
         &ctx.http,
         posted.channel.into(),
