@@ -1,6 +1,6 @@
 //! State that must survive a restart: each server's daily-post settings, the claims
-//! that make a daily post happen exactly once, the rotation history, and for later use
-//! the log of unanswered questions and the votes on answers.
+//! that make a daily post happen exactly once, the rotation history, and the curation
+//! log: questions parley could not answer, the answers it gave, and the votes on them.
 //!
 //! [`Store`] is the interface the rest of parley uses; [`SqliteStore`] keeps it in one
 //! SQLite file under the data directory. A shared PostgreSQL behind the same trait is
@@ -106,26 +106,96 @@ pub struct Rotation {
     pub seen: Vec<String>,
 }
 
-/// A question parley could not answer, kept to show what the knowledge base lacks.
+/// A question parley could not answer, or answered with less confidence than the
+/// "low confidence" mark: kept to show the curators what the knowledge base lacks.
 /// No user id: the question is what matters, not who asked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unanswered<'a> {
-    /// The question after normalisation (what the engine matched on).
+    /// The question after normalisation (folded, markup stripped, words joined by
+    /// spaces).
     pub question: &'a str,
     /// `None` for direct messages.
     pub guild: Option<u64>,
     pub asked_at: Timestamp,
     /// The facts that came closest, best first.
     pub closest: &'a [&'a str],
+    /// The engine's confidence in its best candidate.
+    pub confidence: f64,
+    /// The fact given as the answer, when parley did answer (with low confidence).
+    pub answered: Option<&'a str>,
 }
 
-/// A vote on an answer. A user has one vote per answer: voting again replaces it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Vote<'a> {
-    pub message: u64,
+/// An answer parley gave to a question: what votes attach to and what the report
+/// counts. No user id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answered<'a> {
     pub fact: &'a str,
+    /// The question after normalisation, as in [`Unanswered`].
+    pub question: &'a str,
+    pub guild: Option<u64>,
+    pub confidence: f64,
+    pub answered_at: Timestamp,
+}
+
+/// A vote on an answer (an id from [`Store::log_answer`]). A user has one vote per
+/// answer: voting again replaces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Vote {
+    pub answer: u64,
     pub user: u64,
     pub helpful: bool,
+    pub voted_at: Timestamp,
+}
+
+/// What a vote did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoteOutcome {
+    /// The user's first vote on this answer.
+    Recorded,
+    /// The user had voted the other way; the vote now counts this way.
+    Changed,
+    /// The user had already voted this way.
+    Unchanged,
+    /// The answer is not in the log (deleted after the retention period).
+    UnknownAnswer,
+}
+
+/// A logged unanswered (or low-confidence) question, read back for the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedQuestion {
+    pub question: String,
+    pub guild: Option<u64>,
+    pub asked_at: Timestamp,
+    pub closest: Vec<String>,
+    pub confidence: f64,
+    pub answered: Option<String>,
+}
+
+/// A logged answer with the votes it got, read back for the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedAnswer {
+    pub id: u64,
+    pub fact: String,
+    pub question: String,
+    pub guild: Option<u64>,
+    pub confidence: f64,
+    pub answered_at: Timestamp,
+    pub helpful: u32,
+    pub unhelpful: u32,
+}
+
+/// How many entries of each kind a prune deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub unanswered: usize,
+    pub answers: usize,
+    pub votes: usize,
+}
+
+impl Pruned {
+    pub fn total(&self) -> usize {
+        self.unanswered + self.answers + self.votes
+    }
 }
 
 /// parley's persistent state. Object-safe and shareable across tasks: callers hold an
@@ -174,9 +244,21 @@ pub trait Store: Send + Sync {
 
     fn log_unanswered(&self, entry: &Unanswered<'_>) -> Result<(), StoreError>;
 
-    /// Deletes unanswered questions asked before `older_than`; returns how many.
-    fn prune_unanswered(&self, older_than: Timestamp) -> Result<usize, StoreError>;
+    /// Logs an answer; returns its id, which votes name.
+    fn log_answer(&self, entry: &Answered<'_>) -> Result<u64, StoreError>;
 
     /// Records a vote, replacing the user's earlier vote on the same answer.
-    fn record_vote(&self, vote: &Vote<'_>) -> Result<(), StoreError>;
+    fn record_vote(&self, vote: &Vote) -> Result<VoteOutcome, StoreError>;
+
+    /// Deletes what the log holds from before `older_than`: unanswered questions,
+    /// answers, and the votes on those answers (whenever cast).
+    fn prune_log(&self, older_than: Timestamp) -> Result<Pruned, StoreError>;
+
+    /// Unanswered questions asked at or after `since` (all when `None`), oldest first.
+    fn unanswered_since(&self, since: Option<Timestamp>)
+    -> Result<Vec<LoggedQuestion>, StoreError>;
+
+    /// Answers given at or after `since` (all when `None`), oldest first, with their
+    /// vote counts.
+    fn answers_since(&self, since: Option<Timestamp>) -> Result<Vec<LoggedAnswer>, StoreError>;
 }

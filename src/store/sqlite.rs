@@ -25,7 +25,10 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior};
 
-use super::{Claim, GuildSettings, NewClaim, Rotation, Store, StoreError, Unanswered, Vote};
+use super::{
+    Answered, Claim, GuildSettings, LoggedAnswer, LoggedQuestion, NewClaim, Pruned, Rotation,
+    Store, StoreError, Unanswered, Vote, VoteOutcome,
+};
 
 /// Marks a database as parley's (`PRAGMA application_id`; "parl" in ASCII), so that
 /// another program's SQLite file is never taken for an old parley one and migrated.
@@ -36,7 +39,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The schema, one step per version. Append only: a released step never changes, or
 /// databases that already ran it would differ from new ones.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE guild_settings (
     guild_id   INTEGER PRIMARY KEY,
     channel_id INTEGER NOT NULL,
@@ -83,7 +87,35 @@ CREATE TABLE answer_feedback (
     vote       INTEGER NOT NULL CHECK (vote IN (-1, 1)),
     PRIMARY KEY (message_id, user_id)
 ) STRICT;
-"#];
+"#,
+    r#"
+-- The curation log. Votes now name a logged answer rather than a message, so that a
+-- vote also finds the question it was about. answer_feedback was never written to.
+DROP TABLE answer_feedback;
+
+ALTER TABLE unanswered_questions ADD COLUMN confidence REAL NOT NULL DEFAULT 0;
+ALTER TABLE unanswered_questions ADD COLUMN answered_fact_id TEXT;
+
+CREATE TABLE answers (
+    id          INTEGER PRIMARY KEY,
+    fact_id     TEXT NOT NULL,
+    question    TEXT NOT NULL,
+    guild_id    INTEGER,
+    confidence  REAL NOT NULL,
+    answered_at TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX answers_answered_at ON answers (answered_at);
+
+CREATE TABLE votes (
+    answer_id INTEGER NOT NULL,
+    user_id   INTEGER NOT NULL,
+    vote      INTEGER NOT NULL CHECK (vote IN (-1, 1)),
+    voted_at  TEXT NOT NULL,
+    PRIMARY KEY (answer_id, user_id)
+) STRICT;
+"#,
+];
 
 /// The SQLite store. One connection behind a mutex (a `Connection` is not `Sync`): the
 /// writes are tiny and rare, so a pool would buy nothing.
@@ -256,7 +288,7 @@ fn sql_id(id: u64) -> Result<i64, StoreError> {
     i64::try_from(id).map_err(|_| StoreError::IdOutOfRange(id))
 }
 
-fn discord_id(column: &'static str, value: i64) -> Result<u64, StoreError> {
+fn stored_id(column: &'static str, value: i64) -> Result<u64, StoreError> {
     u64::try_from(value).map_err(|_| StoreError::Invalid {
         column,
         value: value.to_string(),
@@ -280,8 +312,8 @@ type SettingsRow = (i64, i64, String, String, bool);
 fn settings_from_row(row: SettingsRow) -> Result<GuildSettings, StoreError> {
     let (guild, channel, time, zone, enabled) = row;
     Ok(GuildSettings {
-        guild: discord_id("guild_id", guild)?,
-        channel: discord_id("channel_id", channel)?,
+        guild: stored_id("guild_id", guild)?,
+        channel: stored_id("channel_id", channel)?,
         time: parse("post_time", time)?,
         zone,
         enabled,
@@ -328,13 +360,13 @@ fn claim_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimRow> {
 fn claim_from_row(row: ClaimRow) -> Result<Claim, StoreError> {
     let (guild, date, fact, nonce, claimed_at, sent_at, message) = row;
     Ok(Claim {
-        guild: discord_id("guild_id", guild)?,
+        guild: stored_id("guild_id", guild)?,
         date: parse("local_date", date)?,
         fact,
         nonce,
         claimed_at: parse("claimed_at", claimed_at)?,
         sent_at: sent_at.map(|t| parse("sent_at", t)).transpose()?,
-        message: message.map(|m| discord_id("message_id", m)).transpose()?,
+        message: message.map(|m| stored_id("message_id", m)).transpose()?,
     })
 }
 
@@ -510,41 +542,177 @@ impl Store for SqliteStore {
         let guild = entry.guild.map(sql_id).transpose()?;
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO unanswered_questions (question, guild_id, asked_at, closest_fact_ids)
-                 VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO unanswered_questions
+                     (question, guild_id, asked_at, closest_fact_ids, confidence, answered_fact_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 (
                     entry.question,
                     guild,
                     instant_text(entry.asked_at),
                     // Fact ids are kebab-case: a space separates them unambiguously.
                     entry.closest.join(" "),
+                    entry.confidence,
+                    entry.answered,
                 ),
             )?;
             Ok(())
         })
     }
 
-    fn prune_unanswered(&self, older_than: Timestamp) -> Result<usize, StoreError> {
+    fn log_answer(&self, entry: &Answered<'_>) -> Result<u64, StoreError> {
+        let guild = entry.guild.map(sql_id).transpose()?;
         self.write(|tx| {
-            Ok(tx.execute(
-                "DELETE FROM unanswered_questions WHERE asked_at < ?1",
-                [instant_text(older_than)],
-            )?)
+            tx.execute(
+                "INSERT INTO answers (fact_id, question, guild_id, confidence, answered_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                (
+                    entry.fact,
+                    entry.question,
+                    guild,
+                    entry.confidence,
+                    instant_text(entry.answered_at),
+                ),
+            )?;
+            stored_id("answers.id", tx.last_insert_rowid())
         })
     }
 
-    fn record_vote(&self, vote: &Vote<'_>) -> Result<(), StoreError> {
-        let (message, user) = (sql_id(vote.message)?, sql_id(vote.user)?);
+    fn record_vote(&self, vote: &Vote) -> Result<VoteOutcome, StoreError> {
+        let (answer, user) = (sql_id(vote.answer)?, sql_id(vote.user)?);
         let value: i64 = if vote.helpful { 1 } else { -1 };
         self.write(|tx| {
-            tx.execute(
-                "INSERT INTO answer_feedback (message_id, user_id, fact_id, vote)
-                 VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (message_id, user_id) DO UPDATE
-                     SET fact_id = excluded.fact_id, vote = excluded.vote",
-                (message, user, vote.fact, value),
+            let exists: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM answers WHERE id = ?1)",
+                [answer],
+                |row| row.get(0),
             )?;
-            Ok(())
+            if !exists {
+                return Ok(VoteOutcome::UnknownAnswer);
+            }
+            let before: Option<i64> = tx
+                .query_row(
+                    "SELECT vote FROM votes WHERE answer_id = ?1 AND user_id = ?2",
+                    (answer, user),
+                    |row| row.get(0),
+                )
+                .optional()?;
+            if before == Some(value) {
+                return Ok(VoteOutcome::Unchanged);
+            }
+            tx.execute(
+                "INSERT INTO votes (answer_id, user_id, vote, voted_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (answer_id, user_id) DO UPDATE
+                     SET vote = excluded.vote, voted_at = excluded.voted_at",
+                (answer, user, value, instant_text(vote.voted_at)),
+            )?;
+            Ok(match before {
+                Some(_) => VoteOutcome::Changed,
+                None => VoteOutcome::Recorded,
+            })
+        })
+    }
+
+    fn prune_log(&self, older_than: Timestamp) -> Result<Pruned, StoreError> {
+        let cutoff = instant_text(older_than);
+        self.write(|tx| {
+            let unanswered = tx.execute(
+                "DELETE FROM unanswered_questions WHERE asked_at < ?1",
+                [&cutoff],
+            )?;
+            let votes = tx.execute(
+                "DELETE FROM votes WHERE answer_id IN
+                     (SELECT id FROM answers WHERE answered_at < ?1)",
+                [&cutoff],
+            )?;
+            let answers = tx.execute("DELETE FROM answers WHERE answered_at < ?1", [&cutoff])?;
+            Ok(Pruned {
+                unanswered,
+                answers,
+                votes,
+            })
+        })
+    }
+
+    fn unanswered_since(
+        &self,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<LoggedQuestion>, StoreError> {
+        let since = since.map(instant_text).unwrap_or_default();
+        self.read(|tx| {
+            let mut statement = tx.prepare(
+                "SELECT question, guild_id, asked_at, closest_fact_ids, confidence, answered_fact_id
+                 FROM unanswered_questions WHERE asked_at >= ?1 ORDER BY asked_at, id",
+            )?;
+            let rows = statement
+                .query_map([since], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, Option<i64>>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, String>(3)?,
+                        row.get::<_, f64>(4)?,
+                        row.get::<_, Option<String>>(5)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter()
+                .map(
+                    |(question, guild, asked_at, closest, confidence, answered)| {
+                        Ok(LoggedQuestion {
+                            question,
+                            guild: guild.map(|g| stored_id("guild_id", g)).transpose()?,
+                            asked_at: parse("asked_at", asked_at)?,
+                            closest: closest.split_whitespace().map(str::to_string).collect(),
+                            confidence,
+                            answered,
+                        })
+                    },
+                )
+                .collect()
+        })
+    }
+
+    fn answers_since(&self, since: Option<Timestamp>) -> Result<Vec<LoggedAnswer>, StoreError> {
+        let since = since.map(instant_text).unwrap_or_default();
+        self.read(|tx| {
+            let mut statement = tx.prepare(
+                "SELECT a.id, a.fact_id, a.question, a.guild_id, a.confidence, a.answered_at,
+                        count(*) FILTER (WHERE v.vote = 1),
+                        count(*) FILTER (WHERE v.vote = -1)
+                 FROM answers a LEFT JOIN votes v ON v.answer_id = a.id
+                 WHERE a.answered_at >= ?1
+                 GROUP BY a.id ORDER BY a.answered_at, a.id",
+            )?;
+            let rows = statement
+                .query_map([since], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, Option<i64>>(3)?,
+                        row.get::<_, f64>(4)?,
+                        row.get::<_, String>(5)?,
+                        row.get::<_, u32>(6)?,
+                        row.get::<_, u32>(7)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter()
+                .map(
+                    |(id, fact, question, guild, confidence, answered_at, helpful, unhelpful)| {
+                        Ok(LoggedAnswer {
+                            id: stored_id("answers.id", id)?,
+                            fact,
+                            question,
+                            guild: guild.map(|g| stored_id("guild_id", g)).transpose()?,
+                            confidence,
+                            answered_at: parse("answered_at", answered_at)?,
+                            helpful,
+                            unhelpful,
+                        })
+                    },
+                )
+                .collect()
         })
     }
 }
@@ -593,21 +761,45 @@ mod tests {
             .unwrap()
     }
 
-    fn votes(store: &SqliteStore, message: u64) -> Vec<(i64, String, i64)> {
-        let conn = store.lock();
-        let mut statement = conn
-            .prepare(
-                "SELECT user_id, fact_id, vote FROM answer_feedback WHERE message_id = ?1
-                 ORDER BY user_id",
-            )
-            .unwrap();
-        statement
-            .query_map([message as i64], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-            })
+    fn votes(store: &SqliteStore, answer: u64) -> Vec<(i64, i64)> {
+        store
+            .lock()
+            .prepare("SELECT user_id, vote FROM votes WHERE answer_id = ?1 ORDER BY user_id")
+            .unwrap()
+            .query_map([answer as i64], |row| Ok((row.get(0)?, row.get(1)?)))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap()
+    }
+
+    fn unanswered<'a>(question: &'a str, asked_at: &str) -> Unanswered<'a> {
+        Unanswered {
+            question,
+            guild: Some(12),
+            asked_at: at(asked_at),
+            closest: &[],
+            confidence: 0.2,
+            answered: None,
+        }
+    }
+
+    fn answered<'a>(fact: &'a str, question: &'a str, answered_at: &str) -> Answered<'a> {
+        Answered {
+            fact,
+            question,
+            guild: Some(12),
+            confidence: 0.9,
+            answered_at: at(answered_at),
+        }
+    }
+
+    fn vote(answer: u64, user: u64, helpful: bool) -> Vote {
+        Vote {
+            answer,
+            user,
+            helpful,
+            voted_at: at("2024-06-15T12:00:00Z"),
+        }
     }
 
     fn unanswered_count(store: &SqliteStore) -> i64 {
@@ -668,16 +860,17 @@ mod tests {
                     guild: None,
                     asked_at: at("2024-06-15T10:00:00Z"),
                     closest: &["fact-a", "fact-b"],
+                    confidence: 0.25,
+                    answered: None,
                 })
                 .unwrap();
-            store
-                .record_vote(&Vote {
-                    message: 7,
-                    fact: "fact-a",
-                    user: 8,
-                    helpful: true,
-                })
+            let answer = store
+                .log_answer(&answered("fact-a", "when", "2024-06-15T10:01:00Z"))
                 .unwrap();
+            assert_eq!(
+                store.record_vote(&vote(answer, 8, true)).unwrap(),
+                VoteOutcome::Recorded
+            );
         }
         let store = SqliteStore::open(dir.path()).unwrap();
         let mut second = settings(2);
@@ -705,8 +898,28 @@ mod tests {
                 seen: vec!["fact-a".into(), "fact-b".into()]
             }
         );
-        assert_eq!(unanswered_count(&store), 1);
-        assert_eq!(votes(&store, 7), [(8, "fact-a".to_string(), 1)]);
+        let logged = store.unanswered_since(None).unwrap();
+        assert_eq!(
+            logged,
+            [LoggedQuestion {
+                question: "who won".into(),
+                guild: None,
+                asked_at: at("2024-06-15T10:00:00Z"),
+                closest: vec!["fact-a".into(), "fact-b".into()],
+                confidence: 0.25,
+                answered: None,
+            }]
+        );
+        let answers = store.answers_since(None).unwrap();
+        assert_eq!(answers.len(), 1);
+        assert_eq!(
+            (
+                answers[0].fact.as_str(),
+                answers[0].helpful,
+                answers[0].unhelpful
+            ),
+            ("fact-a", 1, 0)
+        );
     }
 
     #[test]
@@ -921,7 +1134,7 @@ mod tests {
     }
 
     #[test]
-    fn unanswered_questions_are_pruned_by_age() {
+    fn the_log_is_pruned_by_age_with_the_votes_on_pruned_answers() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).unwrap();
         for (question, asked_at) in [
@@ -930,37 +1143,122 @@ mod tests {
             ("new", "2024-06-01T00:00:00Z"),
         ] {
             store
-                .log_unanswered(&Unanswered {
-                    question,
-                    guild: Some(12),
-                    asked_at: at(asked_at),
-                    closest: &[],
-                })
+                .log_unanswered(&unanswered(question, asked_at))
                 .unwrap();
         }
+        let old = store
+            .log_answer(&answered("fact-a", "old", "2024-05-01T00:00:00Z"))
+            .unwrap();
+        let new = store
+            .log_answer(&answered("fact-a", "new", "2024-06-02T00:00:00Z"))
+            .unwrap();
+        // A vote cast after the cutoff on an old answer goes with its answer.
+        store.record_vote(&vote(old, 1, true)).unwrap();
+        store.record_vote(&vote(new, 1, false)).unwrap();
+        let pruned = store.prune_log(at("2024-06-01T00:00:00Z")).unwrap();
         assert_eq!(
-            store.prune_unanswered(at("2024-06-01T00:00:00Z")).unwrap(),
-            2
+            pruned,
+            Pruned {
+                unanswered: 2,
+                answers: 1,
+                votes: 1
+            }
         );
         assert_eq!(unanswered_count(&store), 1);
+        let answers = store.answers_since(None).unwrap();
+        assert_eq!(answers.len(), 1);
+        assert_eq!((answers[0].id, answers[0].unhelpful), (new, 1));
+        assert_eq!(
+            store.record_vote(&vote(old, 2, true)).unwrap(),
+            VoteOutcome::UnknownAnswer
+        );
+        assert!(votes(&store, old).is_empty());
     }
 
     #[test]
     fn a_second_vote_replaces_the_first() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).unwrap();
-        let vote = |user, helpful| Vote {
-            message: 100,
-            fact: "fact-a",
-            user,
-            helpful,
-        };
-        store.record_vote(&vote(1, true)).unwrap();
-        store.record_vote(&vote(2, true)).unwrap();
-        store.record_vote(&vote(1, false)).unwrap();
+        let answer = store
+            .log_answer(&answered("fact-a", "when", "2024-06-15T10:00:00Z"))
+            .unwrap();
+        let outcomes = [
+            store.record_vote(&vote(answer, 1, true)).unwrap(),
+            store.record_vote(&vote(answer, 2, true)).unwrap(),
+            store.record_vote(&vote(answer, 1, false)).unwrap(),
+            store.record_vote(&vote(answer, 1, false)).unwrap(),
+        ];
         assert_eq!(
-            votes(&store, 100),
-            [(1, "fact-a".to_string(), -1), (2, "fact-a".to_string(), 1)]
+            outcomes,
+            [
+                VoteOutcome::Recorded,
+                VoteOutcome::Recorded,
+                VoteOutcome::Changed,
+                VoteOutcome::Unchanged
+            ]
+        );
+        assert_eq!(votes(&store, answer), [(1, -1), (2, 1)]);
+        let logged = &store.answers_since(None).unwrap()[0];
+        assert_eq!((logged.helpful, logged.unhelpful), (1, 1));
+    }
+
+    #[test]
+    fn the_log_is_read_back_from_a_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store
+            .log_unanswered(&unanswered("before", "2024-05-31T23:00:00Z"))
+            .unwrap();
+        store
+            .log_unanswered(&unanswered("after", "2024-06-01T00:00:00Z"))
+            .unwrap();
+        store
+            .log_answer(&answered("fact-a", "before", "2024-05-31T23:00:00Z"))
+            .unwrap();
+        store
+            .log_answer(&answered("fact-b", "after", "2024-06-01T01:00:00Z"))
+            .unwrap();
+        let since = Some(at("2024-06-01T00:00:00Z"));
+        let questions: Vec<String> = store
+            .unanswered_since(since)
+            .unwrap()
+            .into_iter()
+            .map(|q| q.question)
+            .collect();
+        assert_eq!(questions, ["after"]);
+        let facts: Vec<String> = store
+            .answers_since(since)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.fact)
+            .collect();
+        assert_eq!(facts, ["fact-b"]);
+    }
+
+    #[test]
+    fn a_version_1_database_is_migrated_with_its_log() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(SqliteStore::FILE_NAME)).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute_batch(&format!(
+                "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 1;
+                 INSERT INTO unanswered_questions (question, guild_id, asked_at, closest_fact_ids)
+                 VALUES ('who won', 5, '2024-06-15T10:00:00.000000000Z', 'fact-a');"
+            ))
+            .unwrap();
+        }
+        let store = SqliteStore::open(dir.path()).unwrap();
+        assert_eq!(pragma(&store, "user_version"), MIGRATIONS.len() as i64);
+        let logged = store.unanswered_since(None).unwrap();
+        assert_eq!(logged.len(), 1);
+        assert_eq!(
+            (
+                logged[0].question.as_str(),
+                logged[0].closest.as_slice(),
+                logged[0].answered.as_deref()
+            ),
+            ("who won", ["fact-a".to_string()].as_slice(), None)
         );
     }
 }
