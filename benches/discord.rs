@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use parley::config::{Config, DiscordConfig};
 use parley::discord::{self, ServeOptions, Token};
+use parley::live::Live;
 use parley::{Engine, KnowledgeBase};
 
 #[allow(dead_code)]
@@ -44,7 +45,10 @@ fn main() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let kb = KnowledgeBase::load(&root.join("knowledge")).expect("knowledge base");
     let config = Config::load(&root.join("config/parley.toml"), true).expect("config");
-    let engine = Arc::new(Engine::new(kb, config.engine));
+    let knowledge = Arc::new(Live::new(
+        Engine::new(kb, config.engine),
+        root.join("knowledge"),
+    ));
     let mut questions = questions(root);
     questions.truncate(if quick { 100 } else { 300 });
 
@@ -63,10 +67,11 @@ fn main() {
                 ..DiscordConfig::default()
             },
             daily: Default::default(),
+            curation: Default::default(),
             data_dir: None,
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let bot = tokio::spawn(discord::run(engine, options, async {
+        let bot = tokio::spawn(discord::run(knowledge, options, async {
             let _ = stopped.await;
         }));
         discord.wait_ready(WAIT).await;

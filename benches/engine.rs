@@ -196,6 +196,7 @@ fn synthetic(n: usize) -> (KnowledgeBase, Vec<String>) {
         publisher: String::new(),
         author: String::new(),
         date: String::new(),
+        checked: String::new(),
         url: String::new(),
         text,
         origin: Origin::memory(),

@@ -9,6 +9,7 @@
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -16,7 +17,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::Config;
 use crate::engine::{AbstainReason, Engine, Reply};
 use crate::eval;
-use crate::knowledge::{self, KnowledgeBase, Severity, check};
+use crate::knowledge::{self, KnowledgeBase, check};
+use crate::live::{self, Live};
 use crate::render;
 use crate::timeline::{self, FactDate, TimelineQuery};
 
@@ -183,11 +185,24 @@ fn serve_command(knowledge_dir: &Path, config: Config) -> Result<ExitCode> {
         .ok()
         .filter(|v| !v.trim().is_empty())
         .or_else(|| config.discord.api_base.clone());
-    let engine = std::sync::Arc::new(load_engine(knowledge_dir, &config)?);
+    let engine = load_checked(knowledge_dir, &config)?;
     tracing::info!(
         facts = engine.knowledge().facts.len(),
         "knowledge base loaded"
     );
+    let knowledge = Arc::new(Live::new(engine, knowledge_dir));
+    let _watcher = if config.curation.watch_knowledge {
+        live::watch(Arc::clone(&knowledge))
+            .inspect_err(|e| {
+                tracing::warn!(
+                    "cannot watch {} for changes ({e}); reload with SIGHUP or /reload",
+                    knowledge_dir.display()
+                );
+            })
+            .ok()
+    } else {
+        None
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -197,6 +212,7 @@ fn serve_command(knowledge_dir: &Path, config: Config) -> Result<ExitCode> {
         api_base,
         discord: config.discord,
         daily: config.daily,
+        curation: config.curation,
         data_dir: Some(
             std::env::var_os(DATA_DIR_VAR)
                 .filter(|v| !v.is_empty())
@@ -204,8 +220,56 @@ fn serve_command(knowledge_dir: &Path, config: Config) -> Result<ExitCode> {
                 .unwrap_or(config.storage.data_dir),
         ),
     };
-    runtime.block_on(crate::discord::run(engine, options, shutdown_signal()))?;
+    runtime.spawn(reload_on_hangup(Arc::clone(&knowledge)));
+    runtime.block_on(crate::discord::run(knowledge, options, shutdown_signal()))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Loads the knowledge base for serving, fully checked as `parley check` does (a
+/// reload is held to the same checks, so what starts would also reload).
+fn load_checked(dir: &Path, config: &Config) -> Result<Engine> {
+    let inspected = live::inspect(dir, &config.engine, None).with_context(|| {
+        format!(
+            "cannot read the knowledge base in {} (run parley from the repository root, or pass --knowledge DIR)",
+            dir.display()
+        )
+    })?;
+    for warning in inspected.warnings() {
+        tracing::warn!("{warning}");
+    }
+    match inspected.engine {
+        Some(engine) => Ok(engine),
+        None => {
+            let errors: Vec<_> = inspected.errors().cloned().collect();
+            bail!(
+                "the knowledge base in {} has {} error(s); `parley check` lists them:\n{}",
+                dir.display(),
+                errors.len(),
+                check::render(&errors)
+            )
+        }
+    }
+}
+
+/// Reloads the knowledge base on every SIGHUP.
+async fn reload_on_hangup(knowledge: Arc<Live>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hangups = match signal(SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("cannot listen for SIGHUP: {e}");
+                return;
+            }
+        };
+        while hangups.recv().await.is_some() {
+            let knowledge = Arc::clone(&knowledge);
+            let _ = tokio::task::spawn_blocking(move || knowledge.reload_logged("SIGHUP")).await;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = knowledge;
 }
 
 /// Completes on Ctrl-C (SIGINT) or SIGTERM.
@@ -508,38 +572,22 @@ fn fact_command(engine: &Engine, id: Option<&str>, json: bool) -> Result<ExitCod
 }
 
 fn check_command(dir: &Path, config: &Config) -> Result<ExitCode> {
-    let (kb, mut problems) = KnowledgeBase::load_unchecked(dir)
+    let freshness = live::Freshness {
+        today: jiff::ZonedDateTime::now().date(),
+        stale_after_days: config.curation.stale_after_days,
+    };
+    let inspected = live::inspect(dir, &config.engine, Some(freshness))
         .with_context(|| format!("cannot read the knowledge base in {}", dir.display()))?;
-    let structural_errors = problems.iter().any(|p| p.severity == Severity::Error);
-    problems.extend(check::coverage(&kb));
-    if !structural_errors {
-        // Collisions need a working engine, which needs a structurally sound base.
-        let engine = Engine::new(kb.clone(), config.engine.clone());
-        problems.extend(engine.collisions());
-    }
-    problems.sort_by(|a, b| {
-        (a.severity, a.origin.file.as_ref(), a.origin.line).cmp(&(
-            b.severity,
-            b.origin.file.as_ref(),
-            b.origin.line,
-        ))
-    });
-    let errors = problems
-        .iter()
-        .filter(|p| p.severity == Severity::Error)
-        .count();
-    let warnings = problems.len() - errors;
+    let errors = inspected.errors().count();
+    let warnings = inspected.warnings().count();
     let mut out = io::stdout().lock();
-    for p in &problems {
+    for p in &inspected.problems {
         writeln!(out, "{p}")?;
     }
-    let questions: usize = kb.facts.iter().map(|f| f.questions.len()).sum();
     writeln!(
         out,
         "{} source(s), {} fact(s), {} example question(s): {errors} error(s), {warnings} warning(s)",
-        kb.sources.len(),
-        kb.facts.len(),
-        questions
+        inspected.sources, inspected.facts, inspected.questions
     )?;
     Ok(if errors == 0 {
         ExitCode::SUCCESS

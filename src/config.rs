@@ -16,6 +16,7 @@ pub struct Config {
     pub discord: DiscordConfig,
     pub daily: DailyConfig,
     pub storage: StorageConfig,
+    pub curation: CurationConfig,
 }
 
 /// How the engine decides between answering and abstaining.
@@ -195,6 +196,57 @@ impl Default for StorageConfig {
     }
 }
 
+/// Keeping the knowledge base current: what `parley serve` logs for `parley report`,
+/// how long it keeps it, reloading, and when `parley check` calls a source old.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CurationConfig {
+    /// Answers with a confidence below this are logged with the unanswered questions
+    /// (0 to 1; at or below `engine.answer_threshold` logs abstentions only).
+    pub low_confidence: f64,
+    /// Logged questions, answers and votes are deleted this many days after they were
+    /// made (at least 1).
+    pub retention_days: u32,
+    /// Reload the knowledge base when its files change.
+    pub watch_knowledge: bool,
+    /// `parley check` warns about facts whose sources were all published or last
+    /// checked more than this many days ago (at least 1).
+    pub stale_after_days: u32,
+}
+
+impl Default for CurationConfig {
+    fn default() -> Self {
+        CurationConfig {
+            low_confidence: 0.6,
+            retention_days: 90,
+            watch_knowledge: true,
+            stale_after_days: 365,
+        }
+    }
+}
+
+impl CurationConfig {
+    pub fn retention(&self) -> jiff::SignedDuration {
+        jiff::SignedDuration::from_hours(i64::from(self.retention_days) * 24)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if !(0.0..=1.0).contains(&self.low_confidence) {
+            return Err(format!(
+                "curation.low_confidence must be between 0 and 1, not {}",
+                self.low_confidence
+            ));
+        }
+        if self.retention_days == 0 {
+            return Err("curation.retention_days must be at least 1".into());
+        }
+        if self.stale_after_days == 0 {
+            return Err("curation.stale_after_days must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
 /// A Discord id. Written in TOML as an integer or a string (ids copied from Discord
 /// are often pasted quoted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -327,6 +379,7 @@ impl Config {
             return Err("discord.timeline_page_size must be between 1 and 20".into());
         }
         self.daily.validate()?;
+        self.curation.validate()?;
         if self.storage.data_dir.as_os_str().is_empty() {
             return Err("storage.data_dir must not be empty".into());
         }
@@ -343,6 +396,25 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/parley.toml");
         let config = Config::load(&path, true).unwrap();
         assert!(config.engine.answer_threshold > 0.0);
+    }
+
+    #[test]
+    fn curation_settings_are_checked() {
+        let c = Config::default();
+        assert_eq!(
+            c.curation.retention(),
+            jiff::SignedDuration::from_hours(90 * 24)
+        );
+        assert!(c.curation.watch_knowledge);
+        for bad in [
+            "low_confidence = 1.1",
+            "retention_days = 0",
+            "stale_after_days = 0",
+        ] {
+            let c: Config = toml::from_str(&format!("[curation]\n{bad}")).unwrap();
+            assert!(c.validate().is_err(), "{bad}");
+        }
+        assert!(toml::from_str::<Config>("[curation]\nretention = 3").is_err());
     }
 
     #[test]

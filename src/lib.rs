@@ -10,6 +10,10 @@
 //! - [`timeline`]: dates as precisely as the source gives them, and the dated facts in
 //!   order.
 //! - [`eval`]: scoring the engine on a question set.
+//! - [`live`]: the knowledge base being served, fully checked and swapped atomically
+//!   on reload.
+//! - [`report`]: what the curation log says: unanswered questions grouped, the facts
+//!   voted down, answer counts (pure).
 //! - [`render`]: replies, facts and timelines as text or JSON (pure).
 //! - [`config`]: the settings file, `config/parley.toml`.
 //! - [`daily`]: the fact of the day: when each server's post is due, and which fact (pure).
@@ -25,6 +29,7 @@ pub mod discord;
 pub mod engine;
 pub mod eval;
 pub mod knowledge;
+pub mod live;
 pub mod render;
 pub mod store;
 pub mod timeline;

@@ -2,8 +2,9 @@
 //! command line prints what these return.
 //!
 //! The JSON shape of a reply is a contract other tools depend on: `question`, `answered`,
-//! `answer`, `confidence`, `fact_id`, `citations` (`source`, `title`, `quote`) and
-//! `suggestions`, and nothing else.
+//! `answer`, `confidence`, `fact_id`, `citations` (`source`, `title`, `quote`, `as_of`:
+//! the source's date as `YYYY-MM-DD`, or null when undated) and `suggestions`, and
+//! nothing else.
 
 use std::fmt::Write as _;
 
@@ -17,6 +18,9 @@ pub struct CitationJson<'a> {
     pub source: &'a str,
     pub title: &'a str,
     pub quote: &'a str,
+    pub as_of: Option<String>,
+    #[serde(skip)]
+    pub freshness: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -33,10 +37,15 @@ pub struct ReplyJson<'a> {
 pub fn citations<'a>(kb: &'a KnowledgeBase, fact: &'a Fact) -> Vec<CitationJson<'a>> {
     fact.citations
         .iter()
-        .map(|c| CitationJson {
-            source: &c.source,
-            title: kb.source(&c.source).map_or("", |s| s.title.as_str()),
-            quote: &c.quote,
+        .map(|c| {
+            let source = kb.source(&c.source);
+            CitationJson {
+                source: &c.source,
+                title: source.map_or("", |s| s.title.as_str()),
+                quote: &c.quote,
+                as_of: source.and_then(|s| s.as_of()).map(|d| d.to_string()),
+                freshness: source.map_or_else(|| "undated source".into(), |s| s.freshness()),
+            }
         })
         .collect()
 }
@@ -66,7 +75,7 @@ pub fn reply_json<'a>(
 fn write_citations(out: &mut String, kb: &KnowledgeBase, fact: &Fact) {
     for c in citations(kb, fact) {
         let _ = writeln!(out, "  > {}", c.quote);
-        let _ = writeln!(out, "  — {}", c.title);
+        let _ = writeln!(out, "  — {} ({})", c.title, c.freshness);
     }
 }
 

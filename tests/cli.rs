@@ -50,7 +50,9 @@ fn ask_json_has_exactly_the_documented_fields() {
     let citation = reply["citations"][0].as_object().unwrap();
     let mut keys: Vec<&str> = citation.keys().map(String::as_str).collect();
     keys.sort();
-    assert_eq!(keys, ["quote", "source", "title"]);
+    assert_eq!(keys, ["as_of", "quote", "source", "title"]);
+    // The bundled source is undated.
+    assert_eq!(citation["as_of"], serde_json::Value::Null);
     assert!(SOURCE.contains(citation["quote"].as_str().unwrap()));
 }
 
@@ -187,8 +189,15 @@ fn fact_shows_one_fact_or_suggests_ids() {
 fn check_passes_on_the_bundled_knowledge_base() {
     let run = parley(&["check"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
+    // The one warning: the source is undated, so its facts' age cannot be told.
     assert!(
-        run.stdout.contains("0 error(s), 0 warning(s)"),
+        run.stdout.contains("0 error(s), 1 warning(s)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("source `talks-explainer` is undated: the freshness of the"),
         "{}",
         run.stdout
     );

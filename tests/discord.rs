@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use parley::config::{Config, DailyConfig, DiscordConfig};
+use parley::config::{Config, CurationConfig, DailyConfig, DiscordConfig};
 use parley::discord::{self, ServeOptions, Token};
+use parley::live::Live;
 use parley::{Engine, KnowledgeBase};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -48,9 +49,18 @@ impl Drop for Running {
 }
 
 pub fn engine() -> Arc<Engine> {
+    Arc::new(bundled_engine())
+}
+
+fn bundled_engine() -> Engine {
     let kb = KnowledgeBase::load(&root().join("knowledge")).expect("bundled knowledge base");
     let config = Config::load(&root().join("config/parley.toml"), true).expect("config");
-    Arc::new(Engine::new(kb, config.engine))
+    Engine::new(kb, config.engine)
+}
+
+/// The bundled knowledge base, served as `parley serve` serves it.
+pub fn live() -> Arc<Live> {
+    Arc::new(Live::new(bundled_engine(), root().join("knowledge")))
 }
 
 /// Test settings: no cooldowns unless a test sets them.
@@ -76,6 +86,17 @@ pub async fn start_on(
     daily: DailyConfig,
     data_dir: Option<PathBuf>,
 ) -> Running {
+    start_serving(live(), discord, config, daily, data_dir).await
+}
+
+/// As [`start_on`], serving `knowledge`.
+pub async fn start_serving(
+    knowledge: Arc<Live>,
+    discord: Discord,
+    config: DiscordConfig,
+    daily: DailyConfig,
+    data_dir: Option<PathBuf>,
+) -> Running {
     let identified = discord.identify_count();
     let commands_put = discord
         .requests()
@@ -87,10 +108,11 @@ pub async fn start_on(
         api_base: Some(discord.base_url()),
         discord: config,
         daily,
+        curation: CurationConfig::default(),
         data_dir,
     };
     let (tx, rx) = oneshot::channel();
-    let task = tokio::spawn(discord::run(engine(), options, async {
+    let task = tokio::spawn(discord::run(knowledge, options, async {
         let _ = rx.await;
     }));
     discord.wait_identified(identified + 1, WAIT).await;
@@ -215,7 +237,7 @@ async fn identifies_and_registers_exactly_its_commands() {
     assert_eq!(
         names,
         [
-            "about", "ask", "daily", "fact", "help", "source", "timeline"
+            "about", "ask", "daily", "fact", "help", "reload", "source", "timeline"
         ]
     );
     let expected = poise::builtins::create_application_commands(&discord::commands::all());
@@ -868,7 +890,7 @@ async fn a_dev_guild_gets_the_commands_and_ask_channels_need_no_mention() {
         bot.discord
             .registered_commands(Some(standin::GUILD_ID))
             .len(),
-        7
+        discord::commands::all().len()
     );
     assert!(
         bot.discord.registered_commands(None).is_empty(),

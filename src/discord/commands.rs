@@ -23,6 +23,7 @@ pub fn all() -> Vec<poise::Command<Bot, Error>> {
         about(),
         help(),
         daily(),
+        reload(),
     ]
 }
 
@@ -73,7 +74,10 @@ pub async fn ask(
     if !cooled_down(ctx).await? {
         return Ok(());
     }
-    let view = ctx.data().answer(question).await;
+    let view = ctx
+        .data()
+        .answer(question, ctx.guild_id().map(|g| g.get()))
+        .await;
     ctx.send(send::reply(&view, false)).await?;
     Ok(())
 }
@@ -95,7 +99,7 @@ async fn autocomplete_topic(
     let partial = partial.trim().to_lowercase();
     let choices = ctx
         .data()
-        .engine
+        .engine()
         .knowledge()
         .topics()
         .into_iter()
@@ -127,7 +131,8 @@ pub async fn timeline(
         .map(|t| t.trim().to_lowercase())
         .filter(|t| !t.is_empty());
     let bot = ctx.data();
-    let kb = bot.engine.knowledge();
+    let engine = bot.engine();
+    let kb = engine.knowledge();
     if let Some(t) = &topic
         && !kb.topics().iter().any(|k| k.contains(t.as_str()))
     {
@@ -154,7 +159,7 @@ pub fn timeline_view(
     invoker: u64,
 ) -> View {
     let mut view = present::timeline_page(
-        bot.engine.knowledge(),
+        bot.engine().knowledge(),
         facts,
         query,
         page,
@@ -177,7 +182,8 @@ pub async fn fact(
     topic: Option<String>,
 ) -> Result<(), Error> {
     let bot = ctx.data();
-    let kb = bot.engine.knowledge();
+    let engine = bot.engine();
+    let kb = engine.knowledge();
     let topic = topic
         .map(|t| t.trim().to_lowercase())
         .filter(|t| !t.is_empty());
@@ -212,7 +218,7 @@ async fn autocomplete_fact(
     let partial = partial.trim().to_lowercase();
     let choices = ctx
         .data()
-        .engine
+        .engine()
         .knowledge()
         .facts
         .iter()
@@ -234,7 +240,8 @@ pub async fn source(
     #[autocomplete = "autocomplete_fact"]
     fact: String,
 ) -> Result<(), Error> {
-    let kb = ctx.data().engine.knowledge();
+    let engine = ctx.data().engine();
+    let kb = engine.knowledge();
     match kb.fact(fact.trim()) {
         Some(f) => {
             ctx.send(send::reply(&present::source(kb, f), false))
@@ -254,7 +261,7 @@ pub async fn source(
 /// What parley knows: its sources, how many facts, its version
 #[poise::command(slash_command)]
 pub async fn about(ctx: Context<'_>) -> Result<(), Error> {
-    let view = present::about(ctx.data().engine.knowledge(), env!("CARGO_PKG_VERSION"));
+    let view = present::about(ctx.data().engine().knowledge(), env!("CARGO_PKG_VERSION"));
     ctx.send(send::reply(&view, true)).await?;
     Ok(())
 }
@@ -262,7 +269,7 @@ pub async fn about(ctx: Context<'_>) -> Result<(), Error> {
 /// How to use parley
 #[poise::command(slash_command)]
 pub async fn help(ctx: Context<'_>) -> Result<(), Error> {
-    let view = present::help(ctx.data().engine.knowledge());
+    let view = present::help(ctx.data().engine().knowledge());
     ctx.send(send::reply(&view, true)).await?;
     Ok(())
 }
@@ -453,7 +460,7 @@ pub async fn daily_off(ctx: Context<'_>) -> Result<(), Error> {
 
 /// How many facts this server has not seen yet in the current rotation.
 fn facts_left(bot: &Bot, seen: &[String]) -> usize {
-    bot.engine
+    bot.engine()
         .knowledge()
         .facts
         .iter()
@@ -540,7 +547,8 @@ pub async fn daily_preview(ctx: Context<'_>) -> Result<(), Error> {
     let rotation = daily.with_store(move |s| s.rotation(guild)).await?;
     let date = rules::next_post_at(jiff::Timestamp::now(), &schedule, last)
         .map(|at| rules::local_date(at, &schedule.zone));
-    let kb = ctx.data().engine.knowledge();
+    let engine = ctx.data().engine();
+    let kb = engine.knowledge();
     let facts: Vec<Candidate<'_>> = kb.facts.iter().map(Candidate::from).collect();
     let chosen = date.and_then(|date| {
         let choice = rules::choose(&facts, &rotation.seen, guild, date)?;
@@ -572,4 +580,27 @@ mod tests {
         assert!(!may_manage(Some(P::SEND_MESSAGES | P::MANAGE_MESSAGES)));
         assert!(!may_manage(None));
     }
+}
+
+/// Reload the knowledge base from its files (parley's owners only)
+#[poise::command(
+    slash_command,
+    owners_only,
+    default_member_permissions = "ADMINISTRATOR"
+)]
+pub async fn reload(ctx: Context<'_>) -> Result<(), Error> {
+    ctx.defer_ephemeral().await?;
+    let live = Arc::clone(&ctx.data().knowledge);
+    let outcome = tokio::task::spawn_blocking(move || live.reload_logged("/reload")).await?;
+    let text = match outcome {
+        Ok(reloaded) => format!("Reloaded the knowledge base: {reloaded}."),
+        Err(e) => {
+            // The problems come from the knowledge files; a fence keeps them literal.
+            let problems = e.problems().join("\n").replace("```", "'''");
+            let head = "Nothing was changed: the new knowledge base failed its check, and the old one keeps serving.";
+            let room = limits::MESSAGE - head.chars().count() - 12;
+            format!("{head}\n```\n{}\n```", present::truncate(&problems, room))
+        }
+    };
+    notice(ctx, text).await
 }

@@ -13,6 +13,8 @@ pub enum ComponentId {
     ShowSource { fact: String },
     /// Ask a suggested question: the `question`-th example question of `fact`.
     Ask { fact: String, question: usize },
+    /// A 👍 (`helpful`) or 👎 on a logged answer.
+    Vote { answer: u64, helpful: bool },
     /// Turn a `/timeline` to `page`; only `invoker` may.
     Page {
         page: usize,
@@ -33,6 +35,9 @@ impl ComponentId {
         match self {
             ComponentId::ShowSource { fact } => format!("src:{fact}"),
             ComponentId::Ask { fact, question } => format!("ask:{fact}:{question}"),
+            ComponentId::Vote { answer, helpful } => {
+                format!("vote:{}:{answer}", if *helpful { "up" } else { "down" })
+            }
             ComponentId::Page {
                 page,
                 invoker,
@@ -62,6 +67,14 @@ impl ComponentId {
                 fact: fact.to_string(),
                 question: question.parse().ok()?,
             }),
+            ["vote", direction, answer] => Some(ComponentId::Vote {
+                answer: answer.parse().ok()?,
+                helpful: match *direction {
+                    "up" => true,
+                    "down" => false,
+                    _ => return None,
+                },
+            }),
             ["tl", page, invoker, from, to, topic] => Some(ComponentId::Page {
                 page: page.parse().ok()?,
                 invoker: invoker.parse().ok()?,
@@ -85,6 +98,7 @@ impl ComponentId {
         let parts_ok = match self {
             ComponentId::ShowSource { fact } | ComponentId::Ask { fact, .. } => clean(fact),
             ComponentId::Page { topic, .. } => topic.as_deref().is_none_or(clean),
+            ComponentId::Vote { .. } => true,
         };
         parts_ok && self.encode().len() <= MAX_LEN
     }
@@ -118,6 +132,14 @@ mod tests {
                 to: Some("2025".parse().unwrap()),
                 topic: None,
             },
+            ComponentId::Vote {
+                answer: u64::MAX,
+                helpful: true,
+            },
+            ComponentId::Vote {
+                answer: 7,
+                helpful: false,
+            },
         ];
         for id in ids {
             assert!(id.fits(), "{id:?}");
@@ -134,6 +156,9 @@ mod tests {
             "tl:1:2:3",
             "tl:x:1:-:-:-",
             "tl:0:1:2022-13:-:-",
+            "vote:up:",
+            "vote:sideways:3",
+            "vote:up:-1",
             "other:thing",
         ] {
             assert_eq!(ComponentId::decode(bad), None, "{bad:?}");

@@ -17,6 +17,7 @@ use super::{lock, present, send};
 use crate::config::{DailyConfig, Shards};
 use crate::daily::{self, Candidate, Schedule};
 use crate::engine::Engine;
+use crate::live::Live;
 use crate::store::{Claim, GuildSettings, NewClaim, Store, StoreError};
 
 /// The longest the loop sleeps, so that a clock jump or a settings change made outside
@@ -141,12 +142,13 @@ async fn seed_from_config(daily: &Daily) -> anyhow::Result<()> {
 }
 
 /// Posts every server's fact of the day, forever (until the task is aborted).
-pub async fn run(http: Arc<Http>, engine: Arc<Engine>, daily: Arc<Daily>) {
+pub async fn run(http: Arc<Http>, knowledge: Arc<Live>, daily: Arc<Daily>) {
     if let Err(e) = seed_from_config(&daily).await {
         tracing::error!("cannot set up the daily posts from the config: {e:#}");
     }
     match daily.with_store(|store| store.unsent_claims()).await {
         Ok(claims) => {
+            let engine = knowledge.engine();
             for claim in claims.into_iter().filter(|c| daily.posts_for(c.guild)) {
                 resume_claim(&http, &engine, &daily, claim).await;
             }
@@ -154,6 +156,9 @@ pub async fn run(http: Arc<Http>, engine: Arc<Engine>, daily: Arc<Daily>) {
         Err(e) => tracing::error!("cannot read the unsent daily posts: {e:#}"),
     }
     loop {
+        // Each pass posts from the knowledge base being served then: a reload between
+        // passes is picked up, and a post already claimed names its fact by id.
+        let engine = knowledge.engine();
         let sleep = match tick(&http, &engine, &daily, Timestamp::now()).await {
             Ok(next) => next
                 .and_then(|at| Duration::try_from(at.duration_since(Timestamp::now())).ok())

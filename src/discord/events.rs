@@ -8,10 +8,12 @@ use poise::serenity_prelude as serenity;
 use serenity::{ComponentInteraction, CreateInteractionResponse, FullEvent, Message};
 
 use super::component::ComponentId;
+use super::curation;
 use super::present::{self, View};
 use super::send::{self, Delivered, Question};
 use super::state::Posted;
 use super::{Bot, Error, commands, lock, wait_notice};
+use crate::store::Vote;
 use crate::timeline::{self, TimelineQuery};
 
 type FrameworkContext<'a> = poise::FrameworkContext<'a, Bot, Error>;
@@ -101,7 +103,7 @@ async fn on_message(
         }
         return Ok(());
     }
-    let view = bot.answer(question).await;
+    let view = bot.answer(question, msg.guild_id.map(|g| g.get())).await;
     if let Delivered::Channel { message, embed } = send::reply_to(&ctx.http, q, &view).await {
         let posted = Posted {
             asker: msg.author.id.get(),
@@ -134,7 +136,12 @@ async fn on_edit(
     {
         return Ok(());
     }
-    let view = bot.answer(without_mentions_of(bot_id, content)).await;
+    let view = bot
+        .answer(
+            without_mentions_of(bot_id, content),
+            event.guild_id.map(|g| g.get()),
+        )
+        .await;
     if let Err(e) = send::edit_reply(
         &ctx.http,
         posted.channel.into(),
@@ -177,7 +184,8 @@ async fn on_press(
         tracing::debug!(custom_id = %press.data.custom_id, "a button parley does not know");
         return respond_notice(ctx, press, "That button no longer works.").await;
     };
-    let kb = bot.engine.knowledge();
+    let engine = bot.engine();
+    let kb = engine.knowledge();
     let gone = "That fact is no longer in my knowledge base.";
     match id {
         ComponentId::ShowSource { fact } => match kb.fact(&fact) {
@@ -194,10 +202,31 @@ async fn on_press(
             if let Err(wait) = bot.cooldown(press.user.id.get(), press.channel_id.get()) {
                 return respond_notice(ctx, press, wait_notice(wait)).await;
             }
-            let view = bot.answer(text.clone()).await;
+            let view = bot
+                .answer(text.clone(), press.guild_id.map(|g| g.get()))
+                .await;
             let message = send::interaction_message(&view, false)
                 .content(format!("*{}*", present::escape_markdown(text)));
             respond(ctx, press, CreateInteractionResponse::Message(message)).await
+        }
+        ComponentId::Vote { answer, helpful } => {
+            let Some(log) = bot.log.clone() else {
+                return respond_notice(ctx, press, "Votes are not recorded on this bot.").await;
+            };
+            let vote = Vote {
+                answer,
+                user: press.user.id.get(),
+                helpful,
+                voted_at: jiff::Timestamp::now(),
+            };
+            let outcome = tokio::task::spawn_blocking(move || log.vote(vote))
+                .await
+                .ok()
+                .flatten();
+            if let Some(outcome) = outcome {
+                tracing::debug!(answer, helpful, ?outcome, "vote");
+            }
+            respond_notice(ctx, press, curation::vote_notice(outcome, helpful)).await
         }
         ComponentId::Page {
             page,

@@ -3,14 +3,16 @@
 //! ([`present`]), which [`send`] posts.
 //!
 //! - [`commands`]: the slash commands (`/ask`, `/timeline`, `/fact`, `/source`,
-//!   `/about`, `/help`, `/daily`).
+//!   `/about`, `/help`, `/daily`, `/reload`).
 //! - [`daily`]: the fact-of-the-day posting loop.
 //! - [`events`]: questions by mention, DM or ask-channel; edited questions; buttons.
 //! - [`component`]: button ids, which carry all a button needs.
 //! - [`state`]: cooldowns and recent replies (in memory, time passed in).
+//! - [`curation`]: the log of unanswered questions and answers, votes, pruning.
 
 pub mod commands;
 pub mod component;
+pub mod curation;
 pub mod daily;
 pub mod events;
 pub mod present;
@@ -27,9 +29,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use poise::serenity_prelude as serenity;
 
-use crate::config::{DailyConfig, DiscordConfig, Shards};
+use crate::config::{CurationConfig, DailyConfig, DiscordConfig, Shards};
 use crate::engine::Engine;
-use crate::store::SqliteStore;
+use crate::live::Live;
+use crate::store::{SqliteStore, Store};
 use present::View;
 use state::{Cooldowns, RecentReplies, Wait};
 
@@ -69,24 +72,28 @@ pub struct ServeOptions {
     pub api_base: Option<String>,
     pub discord: DiscordConfig,
     pub daily: DailyConfig,
-    /// Where the store lives. `None` runs without one: no daily posts and no `/daily`
-    /// settings (the commands say so).
+    pub curation: CurationConfig,
+    /// Where the store lives. `None` runs without one: no daily posts, no `/daily`
+    /// settings (the commands say so), no log and no votes.
     pub data_dir: Option<PathBuf>,
 }
 
-/// The state shared by every handler, across shards. The engine is read-only.
+/// The state shared by every handler, across shards.
 pub struct Bot {
-    pub engine: Arc<Engine>,
+    /// The knowledge base being served; a reload swaps it.
+    pub knowledge: Arc<Live>,
     pub config: DiscordConfig,
     ask_channels: HashSet<u64>,
     cooldowns: Mutex<Cooldowns>,
     pub(crate) replies: Mutex<RecentReplies>,
     /// The fact of the day, when a store is configured.
     pub daily: Option<Arc<daily::Daily>>,
+    /// The curation log and votes, when a store is configured.
+    pub log: Option<curation::Log>,
 }
 
 impl Bot {
-    pub fn new(engine: Arc<Engine>, config: DiscordConfig) -> Bot {
+    pub fn new(knowledge: Arc<Live>, config: DiscordConfig) -> Bot {
         let cooldowns = Cooldowns::new(
             Duration::from_secs_f64(config.user_cooldown_seconds),
             Duration::from_secs_f64(config.channel_cooldown_seconds),
@@ -97,10 +104,16 @@ impl Bot {
             replies: Mutex::new(RecentReplies::new(Duration::from_secs(
                 config.edit_window_seconds,
             ))),
-            engine,
+            knowledge,
             config,
             daily: None,
+            log: None,
         }
+    }
+
+    /// The engine to answer with now; hold it for the whole question.
+    pub fn engine(&self) -> Arc<Engine> {
+        self.knowledge.engine()
     }
 
     /// Takes an answer from the cooldowns for `user` in `channel`.
@@ -112,12 +125,16 @@ impl Bot {
         self.ask_channels.contains(&channel)
     }
 
-    /// The engine's reply to a question, as a view. Runs on the blocking pool, so a
-    /// large knowledge base never stalls the runtime.
-    pub async fn answer(&self, question: String) -> View {
-        let engine = Arc::clone(&self.engine);
-        let max = engine.config().max_question_chars;
+    /// The engine's reply to a question asked in `guild` (`None` in a DM), as a view,
+    /// logged for the curators when a store is configured: answers get vote buttons.
+    /// Runs on the blocking pool, so a large knowledge base or a slow disk never
+    /// stalls the runtime.
+    pub async fn answer(&self, question: String, guild: Option<u64>) -> View {
+        let engine = self.engine();
+        let log = self.log.clone();
+        let now = jiff::Timestamp::now();
         tokio::task::spawn_blocking(move || {
+            let max = engine.config().max_question_chars;
             let reply = engine.ask(&question);
             tracing::debug!(
                 answered = reply.fact().is_some(),
@@ -125,7 +142,11 @@ impl Bot {
                 fact = reply.fact().map(|f| f.id.as_str()),
                 "question answered"
             );
-            present::reply(engine.knowledge(), &reply, max)
+            let view = present::reply(engine.knowledge(), &reply, max);
+            match log.and_then(|log| log.record(&question, guild, &reply, now)) {
+                Some(answer) => present::with_votes(view, answer),
+                None => view,
+            }
         })
         .await
         .unwrap_or_else(|e| {
@@ -164,7 +185,7 @@ pub fn intents(config: &DiscordConfig) -> serenity::GatewayIntents {
 
 /// Runs the bot until `shutdown` completes (or the gateway fails for good).
 pub async fn run(
-    engine: Arc<Engine>,
+    knowledge: Arc<Live>,
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
@@ -173,6 +194,7 @@ pub async fn run(
         api_base,
         discord,
         daily: daily_config,
+        curation: curation_config,
         data_dir,
     } = options;
     let mut http = serenity::HttpBuilder::new(token.expose());
@@ -187,16 +209,22 @@ pub async fn run(
     let intents = intents(&discord);
     let dev_guild = discord.dev_guild;
     let shards = discord.shards;
-    let mut bot = Bot::new(engine, discord);
+    let mut bot = Bot::new(Arc::clone(&knowledge), discord);
+    let mut pruner = None;
     if let Some(dir) = data_dir {
-        let store = tokio::task::spawn_blocking(move || SqliteStore::open(&dir))
-            .await
-            .context("opening the store failed")??;
+        let store: Arc<dyn Store> = Arc::new(
+            tokio::task::spawn_blocking(move || SqliteStore::open(&dir))
+                .await
+                .context("opening the store failed")??,
+        );
         bot.daily = Some(Arc::new(daily::Daily::new(
-            Arc::new(store),
+            Arc::clone(&store),
             daily_config,
             shards,
         )));
+        let log = curation::Log::new(store, &curation_config);
+        pruner = Some(tokio::spawn(curation::prune_loop(log.clone())));
+        bot.log = Some(log);
     }
     // The posting loop, started once after the first Ready and stopped with the client.
     let poster: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>> = Arc::default();
@@ -234,7 +262,7 @@ pub async fn run(
                 if let Some(daily) = &bot.daily {
                     let task = tokio::spawn(daily::run(
                         Arc::clone(&ctx.http),
-                        Arc::clone(&bot.engine),
+                        Arc::clone(&bot.knowledge),
                         Arc::clone(daily),
                     ));
                     *lock(&poster_slot) = Some(task);
@@ -263,6 +291,9 @@ pub async fn run(
     if let Some(task) = lock(&poster).take() {
         task.abort();
     }
+    if let Some(task) = pruner {
+        task.abort();
+    }
     result.context("the Discord connection failed")?;
     Ok(())
 }
@@ -276,6 +307,10 @@ async fn on_error(error: poise::FrameworkError<'_, Bot, Error>) {
         poise::FrameworkError::Command { error, ctx, .. } => {
             tracing::error!(command = %ctx.command().qualified_name, "command failed: {error:#}");
             let _ = ctx.send(send::reply(&View::notice(SORRY), true)).await;
+        }
+        poise::FrameworkError::NotAnOwner { ctx, .. } => {
+            let text = "Only parley's owners can use this command.";
+            let _ = ctx.send(send::reply(&View::notice(text), true)).await;
         }
         poise::FrameworkError::EventHandler { error, event, .. } => {
             tracing::error!(

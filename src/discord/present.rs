@@ -144,15 +144,22 @@ fn source_title(kb: &KnowledgeBase, source: &str) -> String {
         .unwrap_or_else(|| source.to_string())
 }
 
+/// "as of …" or "undated source".
+fn source_freshness(kb: &KnowledgeBase, source: &str) -> String {
+    kb.source(source)
+        .map_or_else(|| "undated source".into(), |s| s.freshness())
+}
+
 /// A fact's citations as quote blocks, each followed by its source's title.
 fn citation_blocks(kb: &KnowledgeBase, fact: &Fact) -> String {
     fact.citations
         .iter()
         .map(|c| {
             format!(
-                "{}\n— *{}*",
+                "{}\n— *{}* ({})",
                 quote_block(&c.quote),
-                escape_markdown(&source_title(kb, &c.source))
+                escape_markdown(&source_title(kb, &c.source)),
+                source_freshness(kb, &c.source)
             )
         })
         .collect::<Vec<_>>()
@@ -199,6 +206,23 @@ pub fn answer(kb: &KnowledgeBase, fact: &Fact) -> View {
             disabled: false,
         }],
     }
+}
+
+/// An answer with 👍 and 👎 buttons for the logged answer `answer`. Views without
+/// room for them (a full row) are returned unchanged.
+pub fn with_votes(mut view: View, answer: u64) -> View {
+    if view.buttons.len() + 2 > limits::BUTTONS_PER_ROW {
+        return view;
+    }
+    for (helpful, label) in [(true, "👍"), (false, "👎")] {
+        view.buttons.push(Button {
+            id: ComponentId::Vote { answer, helpful },
+            label: label.into(),
+            style: ButtonStyle::Secondary,
+            disabled: false,
+        });
+    }
+    view
 }
 
 /// What the bot says for any reply of the engine.
@@ -282,13 +306,14 @@ pub fn source(kb: &KnowledgeBase, fact: &Fact) -> View {
                 ("Publisher", &s.publisher),
                 ("Author", &s.author),
                 ("Date", &s.date),
+                ("Last checked", &s.checked),
                 ("URL", &s.url),
             ] {
                 if !v.is_empty() {
                     let _ = write!(value, "\n**{label}:** {}", escape_markdown(v));
                 }
             }
-            if s.date.is_empty() {
+            if s.as_of().is_none() {
                 value.push_str("\n*Undated source.*");
             }
         }

@@ -78,6 +78,18 @@ pub fn structure(kb: &KnowledgeBase) -> Vec<Problem> {
                 format!("source `{}` has no title in its metadata", source.id),
             ));
         }
+        for (field, value) in [("date", &source.date), ("checked", &source.checked)] {
+            if !value.trim().is_empty() && value.trim().parse::<jiff::civil::Date>().is_err() {
+                problems.push(Problem::at(
+                    Error,
+                    &source.origin,
+                    format!(
+                        "source `{}` has {field} = {value:?}: write it as YYYY-MM-DD, or leave it empty when unknown",
+                        source.id
+                    ),
+                ));
+            }
+        }
     }
     let entity_names: Vec<&str> = kb
         .lexicon
@@ -340,6 +352,54 @@ pub fn coverage(kb: &KnowledgeBase) -> Vec<Problem> {
                     format!("no fact cites this sentence: {text:?}"),
                 ));
             }
+        }
+    }
+    problems
+}
+
+/// Warns about facts whose sources are all older than `stale_after_days` on `today`
+/// (by the later of their publication and checked dates), and once about each undated
+/// source, whose age cannot be told.
+pub fn freshness(
+    kb: &KnowledgeBase,
+    today: jiff::civil::Date,
+    stale_after_days: u32,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for source in kb.sources.values() {
+        if source.as_of().is_none() {
+            let facts = kb
+                .facts
+                .iter()
+                .filter(|f| f.citations.iter().any(|c| c.source == source.id))
+                .count();
+            problems.push(Problem::at(
+                Severity::Warning,
+                &source.origin,
+                format!(
+                    "source `{}` is undated: the freshness of the {facts} fact(s) citing it cannot be checked (set date or checked in its metadata when known)",
+                    source.id
+                ),
+            ));
+        }
+    }
+    let limit = today.saturating_sub(jiff::Span::new().days(i64::from(stale_after_days)));
+    for fact in &kb.facts {
+        let newest = fact
+            .citations
+            .iter()
+            .map(|c| kb.source(&c.source).and_then(|s| s.as_of()))
+            .collect::<Option<Vec<_>>>()
+            .and_then(|dates| dates.into_iter().max());
+        if let Some(newest) = newest.filter(|d| *d < limit) {
+            problems.push(Problem::at(
+                Severity::Warning,
+                &fact.origin,
+                format!(
+                    "fact `{}` rests only on sources last dated {newest}, more than {stale_after_days} days ago: check it still holds",
+                    fact.id
+                ),
+            ));
         }
     }
     problems

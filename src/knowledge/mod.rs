@@ -166,6 +166,7 @@ fn load_sources(
                 publisher: meta.publisher,
                 author: meta.author,
                 date: meta.date,
+                checked: meta.checked,
                 url: meta.url,
                 text,
                 origin: Origin::new(&path, None),

@@ -49,10 +49,34 @@ pub struct Source {
     pub title: String,
     pub publisher: String,
     pub author: String,
+    /// When it was published, `YYYY-MM-DD`.
     pub date: String,
+    /// When a curator last checked it still holds, `YYYY-MM-DD`.
+    pub checked: String,
     pub url: String,
     pub text: String,
     pub origin: Origin,
+}
+
+impl Source {
+    /// How current the source is known to be: the later of its publication date and
+    /// the date it was last checked. `None` for an undated source (or a malformed
+    /// date, which `parley check` reports).
+    pub fn as_of(&self) -> Option<jiff::civil::Date> {
+        [&self.date, &self.checked]
+            .into_iter()
+            .filter_map(|d| d.trim().parse::<jiff::civil::Date>().ok())
+            .max()
+    }
+
+    /// How current the source is, as answers say it: "as of 2025-05-16" or "undated
+    /// source".
+    pub fn freshness(&self) -> String {
+        match self.as_of() {
+            Some(date) => format!("as of {date}"),
+            None => "undated source".to_string(),
+        }
+    }
 }
 
 /// A fact's stable identifier (kebab-case).
@@ -232,6 +256,8 @@ pub(super) struct SourceMeta {
     pub author: String,
     #[serde(default)]
     pub date: String,
+    #[serde(default)]
+    pub checked: String,
     #[serde(default)]
     pub url: String,
 }
