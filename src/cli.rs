@@ -20,6 +20,8 @@ use crate::eval;
 use crate::knowledge::{self, KnowledgeBase, check};
 use crate::live::{self, Live};
 use crate::render;
+use crate::report;
+use crate::store::{SqliteStore, Store};
 use crate::timeline::{self, FactDate, TimelineQuery};
 
 /// Answers questions about the direct Russia–Ukraine talks since 2022, quoting its sources.
@@ -82,8 +84,19 @@ pub enum Command {
     /// Check the knowledge base; exits non-zero on any error.
     Check,
     /// Run the Discord bot (token from DISCORD_TOKEN, or the file discord.token_file
-    /// names). Stops cleanly on Ctrl-C or SIGTERM.
+    /// names). Reloads the knowledge base on SIGHUP, /reload and (by default) when its
+    /// files change. Stops cleanly on Ctrl-C or SIGTERM.
     Serve,
+    /// What users asked that parley could not answer (near-duplicates grouped), the
+    /// facts they voted down, and answers per fact, from the log `parley serve` keeps.
+    Report {
+        /// Only what was logged from this day on (YYYY-MM-DD, from 00:00 UTC).
+        #[arg(long, value_name = "DATE", value_parser = parse_day)]
+        since: Option<jiff::civil::Date>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Score the engine on a question set (JSON Lines).
     Eval {
         /// The question set.
@@ -95,6 +108,12 @@ pub enum Command {
         #[arg(long)]
         failures: bool,
     },
+}
+
+fn parse_day(s: &str) -> Result<jiff::civil::Date, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a date written YYYY-MM-DD"))
 }
 
 fn parse_date(s: &str) -> Result<FactDate, String> {
@@ -117,6 +136,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Check => check_command(&knowledge_dir, &config),
         Command::Serve => serve_command(&knowledge_dir, config),
+        Command::Report { since, json } => report_command(&knowledge_dir, &config, since, json),
         command => {
             let engine = load_engine(&knowledge_dir, &config)?;
             match command {
@@ -142,7 +162,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     json,
                     failures,
                 } => eval_command(&engine, &file, json, failures),
-                Command::Check | Command::Serve => unreachable!("handled above"),
+                Command::Check | Command::Serve | Command::Report { .. } => {
+                    unreachable!("handled above")
+                }
             }
         }
     }
@@ -179,6 +201,55 @@ fn token(config: &Config) -> Result<crate::discord::Token> {
         .with_context(|| format!("the Discord bot token in {from} is empty or malformed"))
 }
 
+/// The data directory: `PARLEY_DATA_DIR`, else `storage.data_dir`.
+fn data_dir(config: &Config) -> PathBuf {
+    std::env::var_os(DATA_DIR_VAR)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| config.storage.data_dir.clone())
+}
+
+fn report_command(
+    knowledge_dir: &Path,
+    config: &Config,
+    since: Option<jiff::civil::Date>,
+    json: bool,
+) -> Result<ExitCode> {
+    let dir = data_dir(config);
+    let file = dir.join(SqliteStore::FILE_NAME);
+    if !file.exists() {
+        bail!(
+            "there is no log at {}: `parley serve` keeps it in its data directory (storage.data_dir in the config, or {DATA_DIR_VAR})",
+            file.display()
+        );
+    }
+    let store = SqliteStore::open(&dir)?;
+    let since_instant = since
+        .map(|d| {
+            d.to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                .map(|z| z.timestamp())
+        })
+        .transpose()
+        .context("the --since date is out of range")?;
+    let questions = store.unanswered_since(since_instant)?;
+    let answers = store.answers_since(since_instant)?;
+    let engine = load_engine(knowledge_dir, config)?;
+    let report = report::build(
+        &engine,
+        since_instant.map(|t| t.to_string()),
+        &questions,
+        &answers,
+    );
+    let mut out = io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", report.render())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn serve_command(knowledge_dir: &Path, config: Config) -> Result<ExitCode> {
     let token = token(&config)?;
     let api_base = std::env::var(API_BASE_VAR)
@@ -207,18 +278,14 @@ fn serve_command(knowledge_dir: &Path, config: Config) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let data_dir = data_dir(&config);
     let options = crate::discord::ServeOptions {
         token,
         api_base,
         discord: config.discord,
         daily: config.daily,
         curation: config.curation,
-        data_dir: Some(
-            std::env::var_os(DATA_DIR_VAR)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-                .unwrap_or(config.storage.data_dir),
-        ),
+        data_dir: Some(data_dir),
     };
     runtime.spawn(reload_on_hangup(Arc::clone(&knowledge)));
     runtime.block_on(crate::discord::run(knowledge, options, shutdown_signal()))?;

@@ -31,6 +31,7 @@ pub mod eval;
 pub mod knowledge;
 pub mod live;
 pub mod render;
+pub mod report;
 pub mod store;
 pub mod timeline;
 

@@ -138,7 +138,7 @@ pub async fn interaction_response(discord: &Discord, id: u64) -> Value {
 }
 
 /// Polls until the stand-in holds the original response of an interaction.
-async fn original(discord: &Discord, token: &str) -> Value {
+pub async fn original(discord: &Discord, token: &str) -> Value {
     poll(|| discord.original_response(token)).await
 }
 
@@ -156,7 +156,7 @@ pub async fn poll(mut f: impl FnMut() -> Option<Value>) -> Value {
     }
 }
 
-fn mention(question: &str) -> String {
+pub fn mention(question: &str) -> String {
     format!("<@{}> {question}", standin::BOT_USER_ID)
 }
 
@@ -187,7 +187,7 @@ pub fn assert_pings_no_one(body: &Value) {
     assert_ne!(am["replied_user"], json!(true), "{body}");
 }
 
-fn embed_text(body: &Value) -> String {
+pub fn embed_text(body: &Value) -> String {
     let e = &body["embeds"][0];
     format!(
         "{}\n{}\n{}",
@@ -207,7 +207,7 @@ fn quote_start(engine: &Engine, fact: &str) -> String {
     parley::discord::present::escape_markdown(&words.join(" "))
 }
 
-fn answered_fact(engine: &Engine, question: &str) -> String {
+pub fn answered_fact(engine: &Engine, question: &str) -> String {
     engine
         .ask(question)
         .fact()
@@ -682,7 +682,7 @@ async fn missing_permissions_degrade_to_text_then_to_a_dm() {
     bot.stop().await;
 }
 
-async fn answered_in_general(discord: &Discord, question: &str) -> Request {
+pub async fn answered_in_general(discord: &Discord, question: &str) -> Request {
     let sent = discord
         .user_message(standin::GENERAL, standin::ASKER, &mention(question))
         .await;

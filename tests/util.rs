@@ -71,6 +71,13 @@ pub fn parley(args: &[&str]) -> Run {
     Run::from(command(args).output().expect("parley runs"))
 }
 
+/// Runs `parley ARGS` with the environment variables `env` set.
+pub fn parley_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = command(args);
+    cmd.envs(env.iter().copied());
+    Run::from(cmd.output().expect("parley runs"))
+}
+
 /// Runs `parley ARGS` with `input` on standard input.
 pub fn parley_with_stdin(args: &[&str], input: &[u8]) -> Run {
     let mut child = command(args)

@@ -10,8 +10,11 @@ use jiff::Timestamp;
 
 use crate::config::CurationConfig;
 use crate::engine::text;
-use crate::engine::{AbstainReason, Reply};
+use crate::engine::{AbstainReason, Explanation, Reply};
 use crate::store::{Answered, Store, StoreError, Unanswered, Vote, VoteOutcome};
+
+/// At most this many closest facts are logged with an unanswered question.
+const CLOSEST: usize = 3;
 
 /// How often old log entries are deleted.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
@@ -33,16 +36,18 @@ impl Log {
         }
     }
 
-    /// Logs a reply to `question`; returns the answer's id when it was an answer (for
-    /// its vote buttons). Blocks on the store: call it from a blocking thread. A store
-    /// failure is logged and costs only the entry: the user still gets the reply.
+    /// Logs the engine's work on `question`; returns the answer's id when it was an
+    /// answer (for its vote buttons). Blocks on the store: call it from a blocking
+    /// thread. A store failure is logged and costs only the entry: the user still gets
+    /// the reply.
     pub fn record(
         &self,
         question: &str,
         guild: Option<u64>,
-        reply: &Reply<'_>,
+        explained: &Explanation<'_>,
         now: Timestamp,
     ) -> Option<u64> {
+        let reply = &explained.reply;
         let normalised = normalise(question);
         let confidence = reply.confidence();
         let log_unanswered = |closest: &[&str], answered: Option<&str>| {
@@ -61,8 +66,14 @@ impl Log {
                 reason: AbstainReason::Empty | AbstainReason::TooLong,
                 ..
             } => Ok(None),
-            Reply::Abstain { suggestions, .. } => {
-                let closest: Vec<&str> = suggestions.iter().map(|s| s.fact.id.as_str()).collect();
+            Reply::Abstain { .. } => {
+                // The best candidates, even those too weak to be suggested.
+                let closest: Vec<&str> = explained
+                    .candidates
+                    .iter()
+                    .take(CLOSEST)
+                    .map(|c| c.fact.id.as_str())
+                    .collect();
                 log_unanswered(&closest, None).map(|()| None)
             }
             Reply::Answer { fact, confidence } => {

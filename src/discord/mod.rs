@@ -135,15 +135,16 @@ impl Bot {
         let now = jiff::Timestamp::now();
         tokio::task::spawn_blocking(move || {
             let max = engine.config().max_question_chars;
-            let reply = engine.ask(&question);
+            let explained = engine.explain(&question);
+            let reply = &explained.reply;
             tracing::debug!(
                 answered = reply.fact().is_some(),
                 confidence = reply.confidence(),
                 fact = reply.fact().map(|f| f.id.as_str()),
                 "question answered"
             );
-            let view = present::reply(engine.knowledge(), &reply, max);
-            match log.and_then(|log| log.record(&question, guild, &reply, now)) {
+            let view = present::reply(engine.knowledge(), reply, max);
+            match log.and_then(|log| log.record(&question, guild, &explained, now)) {
                 Some(answer) => present::with_votes(view, answer),
                 None => view,
             }
