@@ -6,9 +6,7 @@ use serenity::model::Permissions;
 
 use super::gateway::Dispatch;
 use super::messages::{self, Mentions};
-use super::{
-    APPLICATION_ID, BOT_USER_ID, GUILD_ID, Interaction, InteractionRecord, Sent, State, world,
-};
+use super::{APPLICATION_ID, BOT_USER_ID, Interaction, InteractionRecord, Sent, State, world};
 
 /// Discord's upload limit for a guild without boosts, sent with every interaction.
 const ATTACHMENT_SIZE_LIMIT: u64 = 10 * 1024 * 1024;
@@ -161,21 +159,21 @@ impl State {
             "entitlements": [],
             "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
         });
-        if world::is_guild_channel(channel) {
+        if let Some(guild) = world::guild_of(channel) {
             let permissions = world::permissions(user, channel);
-            let mut member = world::member(user, true);
+            let mut member = world::member_of(guild, user, true)
+                .unwrap_or_else(|| panic!("user {user} is not a member of guild {guild}"));
             member["permissions"] = json!(permissions.bits().to_string());
             let mut channel_object = world::guild_channel(channel);
             channel_object["permissions"] = json!(permissions.bits().to_string());
-            payload["guild_id"] = json!(GUILD_ID.to_string());
-            payload["guild"] =
-                json!({"id": GUILD_ID.to_string(), "locale": "en-US", "features": []});
+            payload["guild_id"] = json!(guild.to_string());
+            payload["guild"] = json!({"id": guild.to_string(), "locale": "en-US", "features": []});
             payload["guild_locale"] = json!("en-US");
             payload["member"] = member;
             payload["channel"] = channel_object;
             payload["app_permissions"] =
                 json!(world::permissions(BOT_USER_ID, channel).bits().to_string());
-            payload["authorizing_integration_owners"] = json!({"0": GUILD_ID.to_string()});
+            payload["authorizing_integration_owners"] = json!({"0": guild.to_string()});
             payload["context"] = json!(0);
         } else {
             let mut channel_object = world::dm_channel(channel, user);
@@ -281,8 +279,10 @@ fn resolve(options: &Value, channel: u64, user: u64, in_guild: bool) -> Map<Stri
         match kind {
             OPTION_USER | OPTION_MENTIONABLE if is_user => {
                 add("users", id, world::user(number));
-                if in_guild {
-                    let mut member = world::member(number, false);
+                let member = world::guild_of(channel)
+                    .filter(|_| in_guild)
+                    .and_then(|guild| world::member_of(guild, number, false));
+                if let Some(mut member) = member {
                     member["permissions"] =
                         json!(world::permissions(number, channel).bits().to_string());
                     add("members", id, member);
