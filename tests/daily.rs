@@ -196,22 +196,59 @@ async fn invalid_settings_are_refused_and_change_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn daily_is_not_offered_to_members_without_manage_server() {
+    let discord = Discord::start().await;
+    let bot = start_on(discord.clone(), settings(), DailyConfig::default(), None).await;
+    let put = discord
+        .wait_request(WAIT, |r| r.method == "PUT" && r.path.ends_with("/commands"))
+        .await;
+    let sent = put.body.as_array().unwrap();
+    let daily = sent.iter().find(|c| c["name"] == "daily").unwrap();
+    // MANAGE_GUILD (1 << 5), sent as an integer; Discord answers it as a string.
+    assert_eq!(daily["default_member_permissions"], json!(32));
+    let registered = discord.registered_commands(None);
+    let command = registered.iter().find(|c| c["name"] == "daily").unwrap();
+    assert_eq!(command["default_member_permissions"], json!("32"));
+    assert_eq!(command["contexts"], json!([0]), "servers only");
+
+    assert!(
+        !discord
+            .is_offered(standin::GENERAL, standin::ASKER, "daily")
+            .await
+    );
+    assert!(
+        discord
+            .is_offered(standin::GENERAL, standin::ADMIN, "daily")
+            .await
+    );
+    assert!(
+        discord
+            .is_offered(standin::GENERAL, standin::OWNER_USER_ID, "daily")
+            .await
+    );
+    assert!(
+        discord
+            .is_offered(standin::GENERAL, standin::ASKER, "ask")
+            .await,
+        "commands without default_member_permissions are for everyone"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn daily_is_for_managers_and_completes_time_zones() {
     let dir = tempfile::tempdir().unwrap();
     let discord = Discord::start().await;
     let bot = start(&discord, dir.path()).await;
-    let registered = discord.registered_commands(None);
-    let command = registered
-        .iter()
-        .find(|c| c["name"] == "daily")
-        .expect("/daily registered");
-    // MANAGE_GUILD (1 << 5): Discord offers /daily only to members who have it.
-    assert_eq!(command["default_member_permissions"], json!(32));
-    assert_eq!(command["contexts"], json!([0]), "servers only");
 
-    // The stand-in reads `default_member_permissions` only as a string, so here it offers
-    // /daily to every member: the situation of a server whose integration settings open
-    // /daily to everyone. The handler refuses a member without Manage Server.
+    // A server whose integration settings open /daily to everyone: Discord offers it to a
+    // member without Manage Server, and the handler refuses them.
+    discord.allow_command(standin::GUILD_ID, "daily", standin::GUILD_ID);
+    assert!(
+        discord
+            .is_offered(standin::GENERAL, standin::ASKER, "daily")
+            .await
+    );
     let reply = daily(
         &bot,
         standin::GENERAL,

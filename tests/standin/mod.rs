@@ -16,7 +16,9 @@
 //!   answered `403 {"code": 50013, "message": "Missing Permissions"}` (interaction responses are
 //!   not subject to channel permissions), and a channel it cannot see, such as [`STAFF`],
 //!   `403 {"code": 50001, "message": "Missing Access"}`; interaction payloads carry the
-//!   permissions computed the same way;
+//!   permissions computed the same way; a command is offered to a member only if they have its
+//!   `default_member_permissions` (a string or an integer), unless the server allowed it to them
+//!   ([`Discord::allow_command`]);
 //! - limits: message content over 2000 characters is `400` (code 50035), an empty message `400`
 //!   (code 50006); `allowed_mentions` decides who is in a message's `mentions`;
 //! - `enforce_nonce` on `POST /channels/{id}/messages`;
@@ -169,6 +171,9 @@ struct State {
     nonces: Vec<NonceRecord>,
     global_commands: Vec<Value>,
     guild_commands: BTreeMap<u64, Vec<Value>>,
+    /// Commands a server lets someone use whatever their `default_member_permissions`: (guild,
+    /// command name, member or role id, the guild's id standing for @everyone).
+    command_allowances: Vec<(u64, String, u64)>,
     interactions: HashMap<u64, InteractionRecord>,
     /// DM channels by recipient; [`ASKER`]'s is [`DM_CHANNEL`].
     dm_channels: BTreeMap<u64, u64>,
@@ -350,10 +355,9 @@ impl Discord {
     /// type 1 / 2 with nested `options`); users, roles and channels named by options are
     /// resolved. In a guild the payload has `member` (with `permissions`) and
     /// `app_permissions` as computed for `channel`; in the DM channel it has `user` and
-    /// `context: 1`. The command must be one Discord would offer there: registered by the bot
-    /// (in the channel's guild, or globally with `contexts` / `dm_permission` allowing the
-    /// place), with `default_member_permissions` the user has, and taking the given options.
-    /// This waits up to 5 seconds for the registration, then panics.
+    /// `context: 1`. The command must be one Discord would offer there ([`Self::is_offered`])
+    /// and take the given options. This waits up to 5 seconds for the registration, then
+    /// panics.
     pub async fn slash_command(
         &self,
         channel: u64,
@@ -363,6 +367,33 @@ impl Discord {
     ) -> Interaction {
         self.command_interaction(2, channel, user, name, options)
             .await
+    }
+
+    /// Whether Discord offers the chat-input command `name` to `user` in `channel`: registered by
+    /// the bot (in the channel's guild, or globally with `contexts` / `dm_permission` allowing
+    /// the place) and, in a guild, allowed to the user by the server ([`Self::allow_command`]) or
+    /// else asking `default_member_permissions` the user has there. Waits up to 5 seconds for
+    /// the bot to register commands; false if it registered none.
+    pub async fn is_offered(&self, channel: u64, user: u64, name: &str) -> bool {
+        let registered = |state: &mut State| {
+            (!state.global_commands.is_empty() || !state.guild_commands.is_empty()).then_some(())
+        };
+        self.wait_for(Duration::from_secs(5), registered).await;
+        let state = self.inner.state();
+        state
+            .command(name, channel)
+            .is_some_and(|command| state.offered(command, channel, user).is_ok())
+    }
+
+    /// What a server's admin does in Server Settings → Integrations: lets `target` (a member, a
+    /// role, or the guild's id for @everyone) use the bot's command `name` in `guild`, whatever
+    /// its `default_member_permissions`.
+    pub fn allow_command(&self, guild: u64, name: &str, target: u64) {
+        self.inner.update(|state| {
+            state
+                .command_allowances
+                .push((guild, name.to_owned(), target))
+        });
     }
 
     /// Like [`Self::slash_command`] for an autocomplete request (interaction type 4); the caller

@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 
 use super::messages::{self, EPHEMERAL, LOADING};
 use super::{
-    APPLICATION_ID, BOT_USER_ID, Inner, NonceRecord, Request, State, StoredMessage, world,
+    APPLICATION_ID, BOT_USER_ID, Inner, NonceRecord, Request, State, StoredMessage, users, world,
 };
 
 /// Where serenity sends REST requests, under the base URL.
@@ -561,8 +561,23 @@ impl State {
             ));
         };
         let mut registered = Vec::new();
-        for command in requested {
+        for (index, command) in requested.iter().enumerate() {
             let kind = command["type"].as_u64().unwrap_or(1);
+            // Discord takes the bitfield as a string or an integer and answers a string.
+            let permissions = match &command["default_member_permissions"] {
+                Value::Null => Value::Null,
+                given => match users::bitfield(given) {
+                    Some(bits) => json!(bits.to_string()),
+                    None => {
+                        let index = index.to_string();
+                        return Err(invalid_form_body(
+                            &[&index, "default_member_permissions"],
+                            "NUMBER_TYPE_COERCE",
+                            &format!("Value \"{given}\" is not int."),
+                        ));
+                    }
+                },
+            };
             let id = previous
                 .as_array()
                 .into_iter()
@@ -574,7 +589,7 @@ impl State {
                 "id": id,
                 "application_id": APPLICATION_ID.to_string(),
                 "version": self.next_id().to_string(),
-                "default_member_permissions": command["default_member_permissions"],
+                "default_member_permissions": permissions,
                 "type": kind,
                 "name": command["name"],
                 "description": command["description"].as_str().unwrap_or_default(),

@@ -991,6 +991,67 @@ async fn serves_channels_guilds_and_members_that_imply_its_permissions() {
     discord.assert_bodies_valid();
 }
 
+/// `default_member_permissions` as a string (as serenity sends it) or an integer: either way
+/// Discord answers a string and offers the command only to members with those permissions,
+/// unless the server allowed it to them.
+#[tokio::test]
+async fn offers_commands_by_their_default_member_permissions() {
+    let discord = Discord::start().await;
+    let http = http(&discord);
+    http.set_application_id(standin::APPLICATION_ID.into());
+    let guild = serenity::GuildId::new(standin::GUILD_ID);
+    let as_string = serenity::CreateCommand::new("moderate")
+        .description("For moderators")
+        .default_member_permissions(serenity::Permissions::MANAGE_GUILD);
+    let set = guild.set_commands(&http, vec![as_string]).await.unwrap();
+    assert_eq!(
+        set[0].default_member_permissions,
+        Some(serenity::Permissions::MANAGE_GUILD)
+    );
+    let registered = || discord.registered_commands(Some(standin::GUILD_ID));
+    assert_eq!(
+        registered()[0]["default_member_permissions"],
+        serde_json::json!("32")
+    );
+    let offered = |user| discord.is_offered(standin::GENERAL, user, "moderate");
+    assert!(!offered(standin::ASKER).await);
+    assert!(offered(standin::ADMIN).await);
+
+    let path = format!(
+        "/api/v10/applications/{}/guilds/{}/commands",
+        standin::APPLICATION_ID,
+        standin::GUILD_ID
+    );
+    let auth = format!("Bot {TOKEN}");
+    let as_integer = serde_json::json!([{
+        "name": "moderate", "description": "For moderators", "type": 1,
+        "default_member_permissions": 32,
+    }]);
+    let (status, _) = raw_request(&discord, "PUT", &path, Some(&auth), Some(&as_integer)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        registered()[0]["default_member_permissions"],
+        serde_json::json!("32")
+    );
+    assert!(!offered(standin::ASKER).await);
+    assert!(offered(standin::ADMIN).await);
+    let invalid = serde_json::json!([{
+        "name": "moderate", "description": "For moderators", "type": 1,
+        "default_member_permissions": "managers",
+    }]);
+    let (status, error) = raw_request(&discord, "PUT", &path, Some(&auth), Some(&invalid)).await;
+    assert_eq!((status, &error["code"]), (400, &serde_json::json!(50035)));
+
+    // A server's allowance for one of the member's roles offers it whatever it asks.
+    discord.allow_command(standin::GUILD_ID, "moderate", standin::ROLE_ID);
+    assert!(offered(standin::ASKER).await);
+    assert!(
+        !discord
+            .is_offered(standin::GENERAL, standin::ASKER, "unknown")
+            .await
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn message_events_follow_the_intents() {
     let discord = Discord::start().await;

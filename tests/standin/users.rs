@@ -77,16 +77,8 @@ impl State {
     ) -> Interaction {
         let in_guild = self.check_author(channel, user);
         let name = command["name"].as_str().unwrap_or_default();
-        let required = command["default_member_permissions"]
-            .as_str()
-            .and_then(|bits| bits.parse().ok())
-            .map(Permissions::from_bits_truncate);
-        if let Some(required) = required.filter(|_| in_guild) {
-            let has = world::permissions(user, channel);
-            assert!(
-                has.contains(required) || has.contains(Permissions::ADMINISTRATOR),
-                "Discord does not offer /{name} to user {user}: it lacks {required}"
-            );
+        if let Err(why) = self.offered(command, channel, user) {
+            panic!("Discord does not offer /{name} to user {user}: {why}");
         }
         check_options(name, &command["options"], &options);
         let mut data = json!({
@@ -103,6 +95,32 @@ impl State {
             data["resolved"] = Value::Object(resolved);
         }
         self.interaction(kind, channel, user, data, None)
+    }
+
+    /// Whether Discord offers the registered `command` to `user` in `channel`; `Err` says why
+    /// not. In a guild, a server's allowance for the user, one of their roles or @everyone
+    /// offers it; otherwise the user needs its `default_member_permissions` (ADMINISTRATOR
+    /// passes). Elsewhere (a DM) the command's registration alone decides.
+    pub(super) fn offered(&self, command: &Value, channel: u64, user: u64) -> Result<(), String> {
+        let Some(guild) = world::guild_of(channel) else {
+            return Ok(());
+        };
+        let roles = world::member_roles(guild, user).unwrap_or_default();
+        let allowed = self.command_allowances.iter().any(|(g, name, target)| {
+            *g == guild
+                && command["name"] == name.as_str()
+                && (*target == user || *target == guild || roles.contains(target))
+        });
+        let Some(required) = bitfield(&command["default_member_permissions"]) else {
+            return Ok(());
+        };
+        let required = Permissions::from_bits_truncate(required);
+        let has = world::permissions(user, channel);
+        if allowed || has.contains(required) || has.contains(Permissions::ADMINISTRATOR) {
+            Ok(())
+        } else {
+            Err(format!("it lacks {required}"))
+        }
     }
 
     /// `user` clicks the button `custom_id` on `message`.
@@ -222,6 +240,15 @@ impl State {
             "user {author} is not in the DM channel {channel}"
         );
         false
+    }
+}
+
+/// A permission bitfield as Discord accepts it: a string of digits or an integer; `None` for
+/// anything else (`null`: no permission needed).
+pub(super) fn bitfield(value: &Value) -> Option<u64> {
+    match value {
+        Value::String(digits) => digits.parse().ok(),
+        other => other.as_u64(),
     }
 }
 
