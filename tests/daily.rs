@@ -293,6 +293,84 @@ async fn daily_is_for_managers_and_completes_time_zones() {
     bot.stop().await;
 }
 
+/// `/daily set` used in one channel naming another: parley works out its permissions
+/// there from the channel's overwrites, the server's roles and its own member.
+#[tokio::test(flavor = "multi_thread")]
+async fn daily_set_checks_that_parley_can_post_in_the_channel_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let discord = Discord::start().await;
+    let bot = start(&discord, dir.path()).await;
+    let (general, admin) = (standin::GENERAL, standin::ADMIN);
+    let not_set_up = || async {
+        let shown = daily(&bot, general, admin, subcommand("show")).await;
+        assert!(shown.contains("not set up"), "nothing changed: {shown}");
+    };
+
+    // #briefings: the bot's role may send there although @everyone may not, but an
+    // overwrite for parley itself denies it Embed Links.
+    let reply = daily(&bot, general, admin, set(standin::BRIEFINGS, "09:00", None)).await;
+    assert!(
+        reply.contains(&format!("cannot post in <#{}>", standin::BRIEFINGS)),
+        "{reply}"
+    );
+    assert!(reply.contains("Nothing was changed"), "{reply}");
+    let looked_up = |path: String| {
+        discord
+            .requests()
+            .iter()
+            .any(|r| r.method == "GET" && r.path.ends_with(&path) && r.status == 200)
+    };
+    assert!(looked_up(format!("/channels/{}", standin::BRIEFINGS)));
+    assert!(looked_up(format!("/guilds/{}", standin::GUILD_ID)));
+    assert!(looked_up(format!(
+        "/guilds/{}/members/{}",
+        standin::GUILD_ID,
+        standin::BOT_USER_ID
+    )));
+    not_set_up().await;
+    // #announcements denies parley's role Send Messages; #staff is hidden from parley
+    // (Discord answers "Missing Access" for it).
+    for channel in [standin::LOCKED, standin::STAFF] {
+        let reply = daily(&bot, general, admin, set(channel, "09:00", None)).await;
+        assert!(
+            reply.contains(&format!("cannot post in <#{channel}>")),
+            "{reply}"
+        );
+    }
+    not_set_up().await;
+
+    // #digest: read-only for @everyone, but parley's role may send there.
+    let reply = daily(&bot, general, admin, set(standin::DIGEST, "09:00", None)).await;
+    assert!(reply.contains("every day at 09:00"), "{reply}");
+    let shown = daily(&bot, general, admin, subcommand("show")).await;
+    assert!(
+        shown.contains(&format!("Channel: <#{}>", standin::DIGEST)),
+        "{shown}"
+    );
+
+    // Discord failing to describe the server: nothing is changed, and the admin is told.
+    let path = format!("/guilds/{}", standin::GUILD_ID);
+    discord.fail_next("GET", &path, 503, 0);
+    let reply = daily(
+        &bot,
+        general,
+        admin,
+        set(standin::ASK_CHANNEL, "10:00", None),
+    )
+    .await;
+    assert!(reply.contains("Nothing was changed"), "{reply}");
+    assert!(reply.contains("could not check"), "{reply}");
+    let shown = daily(&bot, general, admin, subcommand("show")).await;
+    assert!(
+        shown.contains(&format!("Channel: <#{}>", standin::DIGEST)) && shown.contains("09:00"),
+        "{shown}"
+    );
+    for channel in [standin::BRIEFINGS, standin::LOCKED, standin::STAFF] {
+        assert!(posts_to(&discord, channel).is_empty());
+    }
+    bot.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_channel_gone_for_good_turns_the_daily_post_off() {
     let dir = tempfile::tempdir().unwrap();
