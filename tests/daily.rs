@@ -636,3 +636,105 @@ async fn the_loop_posts_once_a_day_catches_up_within_the_window_and_not_after() 
     assert_eq!(texts.len(), 4);
     discord.assert_bodies_valid();
 }
+
+/// Servers sharing a post time, all due in one pass of the loop: each gets exactly one
+/// post, and the posts start `STAGGER` apart rather than all at once. One of them is
+/// answered 429 first: with an API base set (as here), serenity's rate limiter is off and
+/// its error drops `retry_after`, so the loop's own backoff (5 s, longer than the
+/// stand-in's `retry_after`) retries it, with the same nonce, and the others go ahead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_servers_due_at_once_get_one_post_each_started_apart() {
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use parley::config::Shards;
+    use parley::discord::daily::{Daily, STAGGER, tick};
+    use parley::store::{GuildSettings, SqliteStore, Store};
+
+    let discord = Discord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let http = Arc::new(
+        poise::serenity_prelude::HttpBuilder::new(crate::discord::TOKEN)
+            .proxy(discord.base_url())
+            .ratelimiter_disabled(true)
+            .build(),
+    );
+    let engine = crate::discord::engine();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let daily = Arc::new(Daily::new(store, DailyConfig::default(), Shards::Auto));
+    let servers: Vec<(u64, u64)> = (1..=standin::OTHER_GUILDS)
+        .map(standin::other_guild)
+        .collect();
+    for &(guild, channel) in &servers {
+        daily
+            .store
+            .set_settings(&GuildSettings {
+                guild,
+                channel,
+                time: "09:00".parse().unwrap(),
+                zone: "UTC".into(),
+                enabled: true,
+            })
+            .unwrap();
+    }
+    let (_, limited) = servers[4];
+    discord.fail_next("POST", &format!("/channels/{limited}/messages"), 429, 0);
+    let at = |s: &str| -> Timestamp { s.parse().unwrap() };
+
+    let started = Instant::now();
+    tick(&http, &engine, &daily, at("2030-01-10T09:00:00Z"))
+        .await
+        .unwrap();
+    // The rate-limited post is retried after the loop's backoff.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while servers
+        .iter()
+        .any(|(_, channel)| discord.messages_in(*channel).is_empty())
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not every server got its post"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Another pass in the same minute posts nothing more.
+    tick(&http, &engine, &daily, at("2030-01-10T09:00:30Z"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let requests = discord.requests();
+    let mut first_attempts = Vec::new();
+    for &(guild, channel) in &servers {
+        assert_eq!(discord.messages_in(channel).len(), 1, "guild {guild}");
+        let attempts: Vec<_> = requests.iter().filter(|r| is_post_to(channel)(r)).collect();
+        let expected = if channel == limited { 2 } else { 1 };
+        assert_eq!(attempts.len(), expected, "guild {guild}");
+        assert_eq!(
+            attempts[0].body["nonce"],
+            json!(parley::daily::nonce(guild, "2030-01-10".parse().unwrap()))
+        );
+        first_attempts.push(attempts[0].at);
+    }
+    // A post delayed by k × STAGGER cannot arrive before then; so, whatever the order,
+    // the k-th post to arrive (from 0) arrives at least k × STAGGER after the pass began.
+    first_attempts.sort();
+    for (k, arrived) in first_attempts.iter().enumerate() {
+        let earliest = STAGGER * k as u32;
+        assert!(
+            arrived.duration_since(started) >= earliest,
+            "post {k} arrived {:?} after the pass began, before its {earliest:?}",
+            arrived.duration_since(started)
+        );
+    }
+
+    let attempts: Vec<_> = requests.iter().filter(|r| is_post_to(limited)(r)).collect();
+    assert_eq!((attempts[0].status, attempts[1].status), (429, 200));
+    assert!(
+        attempts[1].at.duration_since(attempts[0].at)
+            >= Duration::from_secs_f64(standin::RETRY_AFTER_SECS)
+    );
+    assert_eq!(attempts[1].body["nonce"], attempts[0].body["nonce"]);
+    assert_eq!(attempts[1].body["enforce_nonce"], json!(true));
+    discord.assert_bodies_valid();
+}

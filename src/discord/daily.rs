@@ -27,7 +27,7 @@ const FIRST_BACKOFF: Duration = Duration::from_secs(5);
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
 /// Posts due in the same pass start this far apart, so that many servers sharing a
 /// post time stay well under Discord's 50 requests a second.
-const STAGGER: Duration = Duration::from_millis(25);
+pub const STAGGER: Duration = Duration::from_millis(25);
 
 /// What the daily posts share with the `/daily` commands.
 pub struct Daily {

@@ -104,6 +104,10 @@ pub const fn other_guild(n: u64) -> (u64, u64) {
     (guild, guild + 1)
 }
 
+/// How long a 429 asks to wait (`retry_after` and the `retry-after` header): short, unlike
+/// Discord's, to keep tests fast.
+pub const RETRY_AFTER_SECS: f64 = 0.05;
+
 /// How long a control call ([`Discord::force_reconnect`], ...) waits for a live Gateway socket.
 const LIVE_SOCKET_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -17,7 +17,8 @@ use tokio::sync::mpsc;
 
 use super::messages::{self, EPHEMERAL, LOADING};
 use super::{
-    APPLICATION_ID, BOT_USER_ID, Inner, NonceRecord, Request, State, StoredMessage, users, world,
+    APPLICATION_ID, BOT_USER_ID, Inner, NonceRecord, RETRY_AFTER_SECS, Request, State,
+    StoredMessage, users, world,
 };
 
 /// Where serenity sends REST requests, under the base URL.
@@ -26,8 +27,6 @@ pub(super) const API_PREFIX: &str = "/api/v10";
 const INTERACTION_DEADLINE: Duration = Duration::from_secs(3);
 /// How long `enforce_nonce` remembers a nonce ("the past few minutes").
 const NONCE_WINDOW: Duration = Duration::from_secs(5 * 60);
-/// How long a 429 asks to wait: short, unlike Discord's, to keep tests fast.
-const RETRY_AFTER_SECS: f64 = 0.05;
 
 /// The connections the listener hands over, as an [`axum::serve::Listener`].
 pub(super) struct Connections {
