@@ -196,22 +196,59 @@ async fn invalid_settings_are_refused_and_change_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn daily_is_not_offered_to_members_without_manage_server() {
+    let discord = Discord::start().await;
+    let bot = start_on(discord.clone(), settings(), DailyConfig::default(), None).await;
+    let put = discord
+        .wait_request(WAIT, |r| r.method == "PUT" && r.path.ends_with("/commands"))
+        .await;
+    let sent = put.body.as_array().unwrap();
+    let daily = sent.iter().find(|c| c["name"] == "daily").unwrap();
+    // MANAGE_GUILD (1 << 5), sent as an integer; Discord answers it as a string.
+    assert_eq!(daily["default_member_permissions"], json!(32));
+    let registered = discord.registered_commands(None);
+    let command = registered.iter().find(|c| c["name"] == "daily").unwrap();
+    assert_eq!(command["default_member_permissions"], json!("32"));
+    assert_eq!(command["contexts"], json!([0]), "servers only");
+
+    assert!(
+        !discord
+            .is_offered(standin::GENERAL, standin::ASKER, "daily")
+            .await
+    );
+    assert!(
+        discord
+            .is_offered(standin::GENERAL, standin::ADMIN, "daily")
+            .await
+    );
+    assert!(
+        discord
+            .is_offered(standin::GENERAL, standin::OWNER_USER_ID, "daily")
+            .await
+    );
+    assert!(
+        discord
+            .is_offered(standin::GENERAL, standin::ASKER, "ask")
+            .await,
+        "commands without default_member_permissions are for everyone"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn daily_is_for_managers_and_completes_time_zones() {
     let dir = tempfile::tempdir().unwrap();
     let discord = Discord::start().await;
     let bot = start(&discord, dir.path()).await;
-    let registered = discord.registered_commands(None);
-    let command = registered
-        .iter()
-        .find(|c| c["name"] == "daily")
-        .expect("/daily registered");
-    // MANAGE_GUILD (1 << 5): Discord offers /daily only to members who have it.
-    assert_eq!(command["default_member_permissions"], json!(32));
-    assert_eq!(command["contexts"], json!([0]), "servers only");
 
-    // The stand-in reads `default_member_permissions` only as a string, so here it offers
-    // /daily to every member: the situation of a server whose integration settings open
-    // /daily to everyone. The handler refuses a member without Manage Server.
+    // A server whose integration settings open /daily to everyone: Discord offers it to a
+    // member without Manage Server, and the handler refuses them.
+    discord.allow_command(standin::GUILD_ID, "daily", standin::GUILD_ID);
+    assert!(
+        discord
+            .is_offered(standin::GENERAL, standin::ASKER, "daily")
+            .await
+    );
     let reply = daily(
         &bot,
         standin::GENERAL,
@@ -253,6 +290,84 @@ async fn daily_is_for_managers_and_completes_time_zones() {
     assert!(off.contains("is off"), "{off}");
     let shown = daily(&bot, standin::GENERAL, standin::ADMIN, subcommand("show")).await;
     assert!(shown.contains("It is off"), "{shown}");
+    bot.stop().await;
+}
+
+/// `/daily set` used in one channel naming another: parley works out its permissions
+/// there from the channel's overwrites, the server's roles and its own member.
+#[tokio::test(flavor = "multi_thread")]
+async fn daily_set_checks_that_parley_can_post_in_the_channel_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let discord = Discord::start().await;
+    let bot = start(&discord, dir.path()).await;
+    let (general, admin) = (standin::GENERAL, standin::ADMIN);
+    let not_set_up = || async {
+        let shown = daily(&bot, general, admin, subcommand("show")).await;
+        assert!(shown.contains("not set up"), "nothing changed: {shown}");
+    };
+
+    // #briefings: the bot's role may send there although @everyone may not, but an
+    // overwrite for parley itself denies it Embed Links.
+    let reply = daily(&bot, general, admin, set(standin::BRIEFINGS, "09:00", None)).await;
+    assert!(
+        reply.contains(&format!("cannot post in <#{}>", standin::BRIEFINGS)),
+        "{reply}"
+    );
+    assert!(reply.contains("Nothing was changed"), "{reply}");
+    let looked_up = |path: String| {
+        discord
+            .requests()
+            .iter()
+            .any(|r| r.method == "GET" && r.path.ends_with(&path) && r.status == 200)
+    };
+    assert!(looked_up(format!("/channels/{}", standin::BRIEFINGS)));
+    assert!(looked_up(format!("/guilds/{}", standin::GUILD_ID)));
+    assert!(looked_up(format!(
+        "/guilds/{}/members/{}",
+        standin::GUILD_ID,
+        standin::BOT_USER_ID
+    )));
+    not_set_up().await;
+    // #announcements denies parley's role Send Messages; #staff is hidden from parley
+    // (Discord answers "Missing Access" for it).
+    for channel in [standin::LOCKED, standin::STAFF] {
+        let reply = daily(&bot, general, admin, set(channel, "09:00", None)).await;
+        assert!(
+            reply.contains(&format!("cannot post in <#{channel}>")),
+            "{reply}"
+        );
+    }
+    not_set_up().await;
+
+    // #digest: read-only for @everyone, but parley's role may send there.
+    let reply = daily(&bot, general, admin, set(standin::DIGEST, "09:00", None)).await;
+    assert!(reply.contains("every day at 09:00"), "{reply}");
+    let shown = daily(&bot, general, admin, subcommand("show")).await;
+    assert!(
+        shown.contains(&format!("Channel: <#{}>", standin::DIGEST)),
+        "{shown}"
+    );
+
+    // Discord failing to describe the server: nothing is changed, and the admin is told.
+    let path = format!("/guilds/{}", standin::GUILD_ID);
+    discord.fail_next("GET", &path, 503, 0);
+    let reply = daily(
+        &bot,
+        general,
+        admin,
+        set(standin::ASK_CHANNEL, "10:00", None),
+    )
+    .await;
+    assert!(reply.contains("Nothing was changed"), "{reply}");
+    assert!(reply.contains("could not check"), "{reply}");
+    let shown = daily(&bot, general, admin, subcommand("show")).await;
+    assert!(
+        shown.contains(&format!("Channel: <#{}>", standin::DIGEST)) && shown.contains("09:00"),
+        "{shown}"
+    );
+    for channel in [standin::BRIEFINGS, standin::LOCKED, standin::STAFF] {
+        assert!(posts_to(&discord, channel).is_empty());
+    }
     bot.stop().await;
 }
 
@@ -519,5 +634,107 @@ async fn the_loop_posts_once_a_day_catches_up_within_the_window_and_not_after() 
         .map(|b| b["embeds"][0]["description"].clone())
         .collect();
     assert_eq!(texts.len(), 4);
+    discord.assert_bodies_valid();
+}
+
+/// Servers sharing a post time, all due in one pass of the loop: each gets exactly one
+/// post, and the posts start `STAGGER` apart rather than all at once. One of them is
+/// answered 429 first: with an API base set (as here), serenity's rate limiter is off and
+/// its error drops `retry_after`, so the loop's own backoff (5 s, longer than the
+/// stand-in's `retry_after`) retries it, with the same nonce, and the others go ahead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_servers_due_at_once_get_one_post_each_started_apart() {
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use parley::config::Shards;
+    use parley::discord::daily::{Daily, STAGGER, tick};
+    use parley::store::{GuildSettings, SqliteStore, Store};
+
+    let discord = Discord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let http = Arc::new(
+        poise::serenity_prelude::HttpBuilder::new(crate::discord::TOKEN)
+            .proxy(discord.base_url())
+            .ratelimiter_disabled(true)
+            .build(),
+    );
+    let engine = crate::discord::engine();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let daily = Arc::new(Daily::new(store, DailyConfig::default(), Shards::Auto));
+    let servers: Vec<(u64, u64)> = (1..=standin::OTHER_GUILDS)
+        .map(standin::other_guild)
+        .collect();
+    for &(guild, channel) in &servers {
+        daily
+            .store
+            .set_settings(&GuildSettings {
+                guild,
+                channel,
+                time: "09:00".parse().unwrap(),
+                zone: "UTC".into(),
+                enabled: true,
+            })
+            .unwrap();
+    }
+    let (_, limited) = servers[4];
+    discord.fail_next("POST", &format!("/channels/{limited}/messages"), 429, 0);
+    let at = |s: &str| -> Timestamp { s.parse().unwrap() };
+
+    let started = Instant::now();
+    tick(&http, &engine, &daily, at("2030-01-10T09:00:00Z"))
+        .await
+        .unwrap();
+    // The rate-limited post is retried after the loop's backoff.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while servers
+        .iter()
+        .any(|(_, channel)| discord.messages_in(*channel).is_empty())
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not every server got its post"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Another pass in the same minute posts nothing more.
+    tick(&http, &engine, &daily, at("2030-01-10T09:00:30Z"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let requests = discord.requests();
+    let mut first_attempts = Vec::new();
+    for &(guild, channel) in &servers {
+        assert_eq!(discord.messages_in(channel).len(), 1, "guild {guild}");
+        let attempts: Vec<_> = requests.iter().filter(|r| is_post_to(channel)(r)).collect();
+        let expected = if channel == limited { 2 } else { 1 };
+        assert_eq!(attempts.len(), expected, "guild {guild}");
+        assert_eq!(
+            attempts[0].body["nonce"],
+            json!(parley::daily::nonce(guild, "2030-01-10".parse().unwrap()))
+        );
+        first_attempts.push(attempts[0].at);
+    }
+    // A post delayed by k × STAGGER cannot arrive before then; so, whatever the order,
+    // the k-th post to arrive (from 0) arrives at least k × STAGGER after the pass began.
+    first_attempts.sort();
+    for (k, arrived) in first_attempts.iter().enumerate() {
+        let earliest = STAGGER * k as u32;
+        assert!(
+            arrived.duration_since(started) >= earliest,
+            "post {k} arrived {:?} after the pass began, before its {earliest:?}",
+            arrived.duration_since(started)
+        );
+    }
+
+    let attempts: Vec<_> = requests.iter().filter(|r| is_post_to(limited)(r)).collect();
+    assert_eq!((attempts[0].status, attempts[1].status), (429, 200));
+    assert!(
+        attempts[1].at.duration_since(attempts[0].at)
+            >= Duration::from_secs_f64(standin::RETRY_AFTER_SECS)
+    );
+    assert_eq!(attempts[1].body["nonce"], attempts[0].body["nonce"]);
+    assert_eq!(attempts[1].body["enforce_nonce"], json!(true));
     discord.assert_bodies_valid();
 }

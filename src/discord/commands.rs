@@ -2,12 +2,13 @@
 //! and sends a view; the views are built in [`super::present`].
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 
 use super::daily::{Daily, schedule_of};
 use super::present::{self, View, limits};
-use super::{Bot, Context, Error, send, wait_notice};
+use super::{Bot, Context, Error, permission, send, wait_notice};
 use crate::daily::{self as rules, Candidate, Schedule};
 use crate::knowledge::Fact;
 use crate::store::GuildSettings;
@@ -277,10 +278,9 @@ pub async fn help(ctx: Context<'_>) -> Result<(), Error> {
 /// The permission needed to change a server's fact of the day.
 const MANAGE: serenity::Permissions = serenity::Permissions::MANAGE_GUILD;
 
-/// What parley needs in a channel to post the fact of the day there.
-const POST_PERMISSIONS: serenity::Permissions = serenity::Permissions::VIEW_CHANNEL
-    .union(serenity::Permissions::SEND_MESSAGES)
-    .union(serenity::Permissions::EMBED_LINKS);
+/// How long `/daily set` waits for Discord to describe a channel: an interaction is
+/// answered within 3 seconds, or not at all.
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Whether a member with `permissions` may change the fact of the day. Discord hides
 /// `/daily` from others by default, but a server can override that, so the handler
@@ -317,6 +317,36 @@ async fn daily_access(ctx: Context<'_>) -> Result<Option<(Arc<Daily>, u64)>, Err
             )
             .await?;
             Ok(None)
+        }
+    }
+}
+
+/// Whether parley can post in `channel`: from the permissions Discord reports with the
+/// interaction when it is the channel the command is used in, else worked out from the
+/// channel, the server's roles and parley's member, fetched now. `None` when Discord
+/// could not be asked or did not answer in time.
+async fn can_post_in(ctx: Context<'_>, guild: u64, channel: serenity::ChannelId) -> Option<bool> {
+    if let poise::Context::Application(a) = ctx
+        && channel == a.interaction.channel_id
+        && let Some(reported) = a.interaction.app_permissions
+    {
+        return Some(permission::can_post(reported));
+    }
+    let lookup = permission::load(
+        ctx.http(),
+        serenity::GuildId::new(guild),
+        channel,
+        ctx.framework().bot_id,
+    );
+    match tokio::time::timeout(LOOKUP_TIMEOUT, lookup).await {
+        Ok(Ok(permissions)) => Some(permissions.is_some_and(permission::can_post)),
+        Ok(Err(e)) => {
+            tracing::warn!(guild, %channel, "cannot look up the daily post channel: {e}");
+            None
+        }
+        Err(_) => {
+            tracing::warn!(guild, %channel, "looking up the daily post channel timed out");
+            None
         }
     }
 }
@@ -372,22 +402,29 @@ pub async fn daily_set(
         Ok(schedule) => schedule,
         Err(e) => return notice(ctx, format!("Nothing was changed: {e}.")).await,
     };
-    // Discord reports parley's permissions for the channel the command is used in; a
-    // post there that would fail is refused now rather than at post time.
-    if let poise::Context::Application(a) = ctx
-        && channel.id == a.interaction.channel_id
-        && a.interaction
-            .app_permissions
-            .is_some_and(|p| !p.contains(POST_PERMISSIONS) && !p.administrator())
-    {
-        return notice(
-            ctx,
-            format!(
-                "Nothing was changed: I cannot post in <#{}>. I need to see it, send messages and embed links there.",
-                channel.id
-            ),
-        )
-        .await;
+    // A post that would fail is refused now rather than at post time.
+    match can_post_in(ctx, guild, channel.id).await {
+        Some(true) => {}
+        Some(false) => {
+            return notice(
+                ctx,
+                format!(
+                    "Nothing was changed: I cannot post in <#{}>. I need to see it, send messages and embed links there.",
+                    channel.id
+                ),
+            )
+            .await;
+        }
+        None => {
+            return notice(
+                ctx,
+                format!(
+                    "Nothing was changed: I could not check that I can post in <#{}>, as Discord did not answer. Please try again in a moment.",
+                    channel.id
+                ),
+            )
+            .await;
+        }
     }
     let settings = GuildSettings {
         guild,

@@ -28,10 +28,7 @@ const FIRST_BACKOFF: Duration = Duration::from_secs(5);
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
 /// Posts due in the same pass start this far apart, so that many servers sharing a
 /// post time stay well under Discord's 50 requests a second.
-const STAGGER: Duration = Duration::from_millis(25);
-/// Discord's codes for a channel that is gone or out of reach for good.
-const UNKNOWN_CHANNEL: isize = 10003;
-const MISSING_ACCESS: isize = 50001;
+pub const STAGGER: Duration = Duration::from_millis(25);
 
 /// What the daily posts share with the `/daily` commands.
 pub struct Daily {
@@ -343,14 +340,6 @@ pub fn post_message(engine: &Engine, claim: &Claim) -> Option<CreateMessage> {
     )
 }
 
-/// Discord's error code, when `e` is an error response.
-fn error_code(e: &serenity::Error) -> Option<isize> {
-    match e {
-        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r)) => Some(r.error.code),
-        _ => None,
-    }
-}
-
 async fn send_with_retries(
     http: &Http,
     engine: &Engine,
@@ -382,7 +371,12 @@ async fn send_with_retries(
                 }
                 return;
             }
-            Err(e) if matches!(error_code(&e), Some(UNKNOWN_CHANNEL | MISSING_ACCESS)) => {
+            Err(e)
+                if matches!(
+                    send::error_code(&e),
+                    Some(send::UNKNOWN_CHANNEL | send::MISSING_ACCESS)
+                ) =>
+            {
                 tracing::warn!(
                     guild,
                     channel = settings.channel,

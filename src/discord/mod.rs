@@ -6,6 +6,7 @@
 //!   `/about`, `/help`, `/daily`, `/reload`).
 //! - [`daily`]: the fact-of-the-day posting loop.
 //! - [`events`]: questions by mention, DM or ask-channel; edited questions; buttons.
+//! - [`permission`]: parley's permissions in a channel, worked out from REST look-ups.
 //! - [`component`]: button ids, which carry all a button needs.
 //! - [`state`]: cooldowns and recent replies (in memory, time passed in).
 //! - [`curation`]: the log of unanswered questions and answers, votes, pruning.
@@ -15,6 +16,7 @@ pub mod component;
 pub mod curation;
 pub mod daily;
 pub mod events;
+pub mod permission;
 pub mod present;
 pub mod send;
 pub mod state;

@@ -13,6 +13,9 @@ use super::present::{ButtonStyle, View};
 
 /// Discord's error code for a missing permission.
 const MISSING_PERMISSIONS: isize = 50013;
+/// Discord's codes for a channel that is gone, or that the bot cannot see.
+pub const UNKNOWN_CHANNEL: isize = 10003;
+pub const MISSING_ACCESS: isize = 50001;
 
 /// Mentions that ping no one: not @everyone or @here, no role, no user, not even the
 /// author of the message replied to.
@@ -88,11 +91,15 @@ fn message(view: &View, as_embed: bool) -> CreateMessage {
 
 /// Whether an error is Discord refusing for a missing permission.
 pub fn is_missing_permission(e: &serenity::Error) -> bool {
-    matches!(
-        e,
-        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r))
-            if r.error.code == MISSING_PERMISSIONS
-    )
+    error_code(e) == Some(MISSING_PERMISSIONS)
+}
+
+/// Discord's error code, when `e` is an error response.
+pub fn error_code(e: &serenity::Error) -> Option<isize> {
+    match e {
+        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r)) => Some(r.error.code),
+        _ => None,
+    }
 }
 
 /// The message a question came from.

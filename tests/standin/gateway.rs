@@ -201,7 +201,9 @@ impl Gateway {
             "READY",
             world::ready(&session_id, gateway_url),
         ));
-        self.send_dispatch(Dispatch::new("GUILD_CREATE", world::guild_create()));
+        for guild in world::guild_ids() {
+            self.send_dispatch(Dispatch::new("GUILD_CREATE", world::guild_create(guild)));
+        }
         self.flush_pending();
     }
 

@@ -10,7 +10,7 @@ use serenity::model::Timestamp;
 
 use super::gateway::Dispatch;
 use super::rest::{Reply, invalid_form_body};
-use super::{BOT_USER_ID, GUILD_ID, State, StoredMessage, WEBHOOK_ID, world};
+use super::{BOT_USER_ID, State, StoredMessage, WEBHOOK_ID, world};
 
 /// Message flags Discord lets a message be created or edited with.
 const SUPPRESS_EMBEDS: u64 = 1 << 2;
@@ -242,17 +242,19 @@ fn without_nulls(value: &Value) -> Value {
 /// author's `member` and each mentioned user's `member`.
 fn as_dispatched(message: &Value) -> Value {
     let mut message = message.clone();
-    if !world::is_guild_channel(world::id_of(&message, "channel_id")) {
+    let Some(guild) = world::guild_of(world::id_of(&message, "channel_id")) else {
         return message;
-    }
-    message["guild_id"] = json!(GUILD_ID.to_string());
+    };
+    message["guild_id"] = json!(guild.to_string());
     let author = world::id_of(&message["author"], "id");
-    if world::person(author).is_some() {
-        message["member"] = world::member(author, false);
+    if let Some(member) = world::member_of(guild, author, false) {
+        message["member"] = member;
     }
     if let Some(users) = message["mentions"].as_array_mut() {
         for user in users {
-            user["member"] = world::member(world::id_of(user, "id"), false);
+            if let Some(member) = world::member_of(guild, world::id_of(user, "id"), false) {
+                user["member"] = member;
+            }
         }
     }
     message
@@ -306,8 +308,8 @@ impl State {
         }
         let channel = world::id_of(&stored.message, "channel_id");
         let mut deleted = json!({"id": id.to_string(), "channel_id": channel.to_string()});
-        if world::is_guild_channel(channel) {
-            deleted["guild_id"] = json!(GUILD_ID.to_string());
+        if let Some(guild) = world::guild_of(channel) {
+            deleted["guild_id"] = json!(guild.to_string());
         }
         self.gateway
             .dispatch(Dispatch::new("MESSAGE_DELETE", deleted));

@@ -3,17 +3,22 @@
 //!
 //! [`Discord::start`] serves, on one port of 127.0.0.1, the REST routes the bot uses under
 //! `/api/v10` and a plain `ws://` Gateway at the URL `GET /api/v10/gateway` returns. The world is
-//! fixed (see the constants below): one guild with four text channels, a DM channel, a few users
-//! and roles. Tests make users act ([`Discord::user_message`], [`Discord::slash_command`],
-//! [`Discord::click`], ...), each of which sends the Gateway dispatch Discord would send, and then
-//! read what the bot did ([`Discord::requests`], [`Discord::wait_request`],
-//! [`Discord::messages_in`], [`Discord::interaction_response`], ...).
+//! fixed (see the constants below): one guild with seven text channels, a few users and roles, a
+//! DM channel, and [`OTHER_GUILDS`] small guilds of one channel each. Tests make users act
+//! ([`Discord::user_message`], [`Discord::slash_command`], [`Discord::click`], ...), each of
+//! which sends the Gateway dispatch Discord would send, and then read what the bot did
+//! ([`Discord::requests`], [`Discord::wait_request`], [`Discord::messages_in`],
+//! [`Discord::interaction_response`], ...).
 //!
 //! Behaviours Discord has and the stand-in reproduces:
-//! - permissions: a message with embeds in [`NO_EMBEDS`], or any POST to [`LOCKED`], is answered
-//!   `403 {"code": 50013, "message": "Missing Permissions"}` (interaction responses are not
-//!   subject to channel permissions); interaction payloads carry the permissions computed from
-//!   the guild's roles and channel overwrites;
+//! - permissions: the bot's, computed from the guild's roles and the channel's overwrites, decide
+//!   what it may do: a message with embeds in [`NO_EMBEDS`], or any POST to [`LOCKED`], is
+//!   answered `403 {"code": 50013, "message": "Missing Permissions"}` (interaction responses are
+//!   not subject to channel permissions), and a channel it cannot see, such as [`STAFF`],
+//!   `403 {"code": 50001, "message": "Missing Access"}`; interaction payloads carry the
+//!   permissions computed the same way; a command is offered to a member only if they have its
+//!   `default_member_permissions` (a string or an integer), unless the server allowed it to them
+//!   ([`Discord::allow_command`]);
 //! - limits: message content over 2000 characters is `400` (code 50035), an empty message `400`
 //!   (code 50006); `allowed_mentions` decides who is in a message's `mentions`;
 //! - `enforce_nonce` on `POST /channels/{id}/messages`;
@@ -79,8 +84,29 @@ pub const ASK_CHANNEL: u64 = 1_210_000_000_000_000_202;
 pub const NO_EMBEDS: u64 = 1_210_000_000_000_000_203;
 /// `#announcements`: an overwrite denies the bot SEND_MESSAGES.
 pub const LOCKED: u64 = 1_210_000_000_000_000_204;
+/// `#briefings`: read-only for @everyone; an overwrite lets the bot's role send messages there,
+/// and another, for the bot itself, denies it EMBED_LINKS.
+pub const BRIEFINGS: u64 = 1_210_000_000_000_000_205;
+/// `#digest`: read-only for @everyone; an overwrite lets the bot's role send messages there.
+pub const DIGEST: u64 = 1_210_000_000_000_000_206;
+/// `#staff`: only the Moderators role ([`ADMIN`]) may see it; the bot may not.
+pub const STAFF: u64 = 1_210_000_000_000_000_207;
 /// The DM channel between the bot and [`ASKER`].
 pub const DM_CHANNEL: u64 = 1_210_000_000_000_000_301;
+
+/// How many guilds the world has besides [`GUILD_ID`]; see [`other_guild`].
+pub const OTHER_GUILDS: u64 = 30;
+
+/// The `n`th other guild (`1..=OTHER_GUILDS`) and its one text channel, `#general`: no
+/// overwrites, the bot (with its integration's role) and [`OWNER_USER_ID`] as members.
+pub const fn other_guild(n: u64) -> (u64, u64) {
+    let guild = 1_210_000_000_000_100_000 + n * 10;
+    (guild, guild + 1)
+}
+
+/// How long a 429 asks to wait (`retry_after` and the `retry-after` header): short, unlike
+/// Discord's, to keep tests fast.
+pub const RETRY_AFTER_SECS: f64 = 0.05;
 
 /// How long a control call ([`Discord::force_reconnect`], ...) waits for a live Gateway socket.
 const LIVE_SOCKET_TIMEOUT: Duration = Duration::from_secs(10);
@@ -149,6 +175,9 @@ struct State {
     nonces: Vec<NonceRecord>,
     global_commands: Vec<Value>,
     guild_commands: BTreeMap<u64, Vec<Value>>,
+    /// Commands a server lets someone use whatever their `default_member_permissions`: (guild,
+    /// command name, member or role id, the guild's id standing for @everyone).
+    command_allowances: Vec<(u64, String, u64)>,
     interactions: HashMap<u64, InteractionRecord>,
     /// DM channels by recipient; [`ASKER`]'s is [`DM_CHANNEL`].
     dm_channels: BTreeMap<u64, u64>,
@@ -328,12 +357,11 @@ impl Discord {
     /// Sends INTERACTION_CREATE for `user` running the chat-input command `name` in `channel`.
     /// `options` is Discord's array (`[{"name": .., "type": .., "value": ..}]`, subcommands as
     /// type 1 / 2 with nested `options`); users, roles and channels named by options are
-    /// resolved. In the guild the payload has `member` (with `permissions`) and
+    /// resolved. In a guild the payload has `member` (with `permissions`) and
     /// `app_permissions` as computed for `channel`; in the DM channel it has `user` and
-    /// `context: 1`. The command must be one Discord would offer there: registered by the bot
-    /// (in the guild, or globally with `contexts` / `dm_permission` allowing the place), with
-    /// `default_member_permissions` the user has, and taking the given options. This waits up
-    /// to 5 seconds for the registration, then panics.
+    /// `context: 1`. The command must be one Discord would offer there ([`Self::is_offered`])
+    /// and take the given options. This waits up to 5 seconds for the registration, then
+    /// panics.
     pub async fn slash_command(
         &self,
         channel: u64,
@@ -343,6 +371,33 @@ impl Discord {
     ) -> Interaction {
         self.command_interaction(2, channel, user, name, options)
             .await
+    }
+
+    /// Whether Discord offers the chat-input command `name` to `user` in `channel`: registered by
+    /// the bot (in the channel's guild, or globally with `contexts` / `dm_permission` allowing
+    /// the place) and, in a guild, allowed to the user by the server ([`Self::allow_command`]) or
+    /// else asking `default_member_permissions` the user has there. Waits up to 5 seconds for
+    /// the bot to register commands; false if it registered none.
+    pub async fn is_offered(&self, channel: u64, user: u64, name: &str) -> bool {
+        let registered = |state: &mut State| {
+            (!state.global_commands.is_empty() || !state.guild_commands.is_empty()).then_some(())
+        };
+        self.wait_for(Duration::from_secs(5), registered).await;
+        let state = self.inner.state();
+        state
+            .command(name, channel)
+            .is_some_and(|command| state.offered(command, channel, user).is_ok())
+    }
+
+    /// What a server's admin does in Server Settings → Integrations: lets `target` (a member, a
+    /// role, or the guild's id for @everyone) use the bot's command `name` in `guild`, whatever
+    /// its `default_member_permissions`.
+    pub fn allow_command(&self, guild: u64, name: &str, target: u64) {
+        self.inner.update(|state| {
+            state
+                .command_allowances
+                .push((guild, name.to_owned(), target))
+        });
     }
 
     /// Like [`Self::slash_command`] for an autocomplete request (interaction type 4); the caller
@@ -474,10 +529,9 @@ impl Discord {
         name: &str,
         options: Value,
     ) -> Interaction {
-        let in_guild = world::is_guild_channel(channel);
         let registered = self
             .wait_for(Duration::from_secs(5), |state| {
-                state.command(name, in_guild).cloned()
+                state.command(name, channel).cloned()
             })
             .await
             .unwrap_or_else(|| {
@@ -558,10 +612,12 @@ impl State {
             .find(|m| world::id_of(&m.message, "id") == id)
     }
 
-    /// The registered chat-input command called `name` that Discord offers in the guild
-    /// (`in_guild`) or in DMs: guild commands first, then global ones whose `contexts` and
+    /// The registered chat-input command called `name` that Discord offers in `channel`, in a
+    /// guild or a DM: the guild's commands first, then global ones whose `contexts` and
     /// `dm_permission` allow the place.
-    fn command(&self, name: &str, in_guild: bool) -> Option<&Value> {
+    fn command(&self, name: &str, channel: u64) -> Option<&Value> {
+        let guild = world::guild_of(channel);
+        let in_guild = guild.is_some();
         let context = if in_guild { 0 } else { 1 };
         let offered = |command: &&Value| {
             command["name"] == name
@@ -571,12 +627,8 @@ impl State {
                     .is_none_or(|contexts| contexts.contains(&context.into()))
                 && (in_guild || command["dm_permission"] != false)
         };
-        let guild = if in_guild {
-            self.guild_commands.get(&GUILD_ID)
-        } else {
-            None
-        };
         guild
+            .and_then(|guild| self.guild_commands.get(&guild))
             .into_iter()
             .flatten()
             .chain(&self.global_commands)

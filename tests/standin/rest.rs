@@ -17,7 +17,8 @@ use tokio::sync::mpsc;
 
 use super::messages::{self, EPHEMERAL, LOADING};
 use super::{
-    APPLICATION_ID, BOT_USER_ID, GUILD_ID, Inner, NonceRecord, Request, State, StoredMessage, world,
+    APPLICATION_ID, BOT_USER_ID, Inner, NonceRecord, RETRY_AFTER_SECS, Request, State,
+    StoredMessage, users, world,
 };
 
 /// Where serenity sends REST requests, under the base URL.
@@ -26,8 +27,6 @@ pub(super) const API_PREFIX: &str = "/api/v10";
 const INTERACTION_DEADLINE: Duration = Duration::from_secs(3);
 /// How long `enforce_nonce` remembers a nonce ("the past few minutes").
 const NONCE_WINDOW: Duration = Duration::from_secs(5 * 60);
-/// How long a 429 asks to wait: short, unlike Discord's, to keep tests fast.
-const RETRY_AFTER_SECS: f64 = 0.05;
 
 /// The connections the listener hands over, as an [`axum::serve::Listener`].
 pub(super) struct Connections {
@@ -162,6 +161,8 @@ impl Reply {
     fn injected(status: u16, code: u32) -> Reply {
         let message = match code {
             10003 => "Unknown Channel".to_owned(),
+            10004 => "Unknown Guild".to_owned(),
+            10007 => "Unknown Member".to_owned(),
             10008 => "Unknown Message".to_owned(),
             10015 => "Unknown Webhook".to_owned(),
             10062 => "Unknown interaction".to_owned(),
@@ -234,6 +235,14 @@ fn missing_access() -> Reply {
     Reply::error(403, 50001, "Missing Access")
 }
 
+fn unknown_guild() -> Reply {
+    Reply::error(404, 10004, "Unknown Guild")
+}
+
+fn unknown_member() -> Reply {
+    Reply::error(404, 10007, "Unknown Member")
+}
+
 /// The routes served, with their path parameters.
 enum Route {
     Gateway,
@@ -244,6 +253,16 @@ enum Route {
     Commands {
         app: u64,
         guild: Option<u64>,
+    },
+    Channel {
+        channel: u64,
+    },
+    Guild {
+        guild: u64,
+    },
+    Member {
+        guild: u64,
+        user: u64,
     },
     Messages {
         channel: u64,
@@ -288,6 +307,14 @@ impl Route {
             ["applications", app, "guilds", guild, "commands"] => Route::Commands {
                 app: id(app)?,
                 guild: Some(id(guild)?),
+            },
+            ["channels", channel] => Route::Channel {
+                channel: id(channel)?,
+            },
+            ["guilds", guild] => Route::Guild { guild: id(guild)? },
+            ["guilds", guild, "members", user] => Route::Member {
+                guild: id(guild)?,
+                user: id(user)?,
             },
             ["channels", channel, "messages"] => Route::Messages {
                 channel: id(channel)?,
@@ -384,6 +411,18 @@ impl State {
             ("POST", Route::DmChannels) => self.open_dm(body),
             ("GET", Route::Commands { app, guild }) => self.commands(app, guild).map(Reply::ok),
             ("PUT", Route::Commands { app, guild }) => self.set_commands(app, guild, body),
+            ("GET", Route::Channel { channel }) => self.channel(channel).map(Reply::ok),
+            ("GET", Route::Guild { guild }) => world::guild_object(guild)
+                .map(Reply::ok)
+                .ok_or_else(unknown_guild),
+            ("GET", Route::Member { guild, user }) => {
+                if !world::is_guild(guild) {
+                    return Err(unknown_guild());
+                }
+                world::member_of(guild, user, true)
+                    .map(Reply::ok)
+                    .ok_or_else(unknown_member)
+            }
             ("GET", Route::Messages { channel }) => self.list_messages(channel, &request.query),
             ("POST", Route::Messages { channel }) => self.create_message(channel, body),
             ("GET", Route::Message { channel, message }) => {
@@ -458,6 +497,29 @@ impl State {
         }
     }
 
+    /// `GET /channels/{id}`: the channel object, if the bot can see it.
+    fn channel(&self, channel: u64) -> Result<Value, Reply> {
+        if !self.channel_exists(channel) {
+            return Err(unknown_channel());
+        }
+        if !self
+            .bot_permissions(channel)
+            .contains(Permissions::VIEW_CHANNEL)
+        {
+            return Err(missing_access());
+        }
+        if world::is_guild_channel(channel) {
+            return Ok(world::guild_channel(channel));
+        }
+        let recipient = self
+            .dm_channels
+            .iter()
+            .find(|(_, dm)| **dm == channel)
+            .map(|(user, _)| *user)
+            .expect("the channel exists");
+        Ok(world::dm_channel(channel, recipient))
+    }
+
     fn open_dm(&mut self, body: &Value) -> Result<Reply, Reply> {
         let recipient = body["recipient_id"]
             .as_str()
@@ -479,11 +541,8 @@ impl State {
         match guild {
             _ if app != APPLICATION_ID => Err(missing_access()),
             None => Ok(Value::from(self.global_commands.clone())),
-            Some(GUILD_ID) => Ok(Value::from(
-                self.guild_commands
-                    .get(&GUILD_ID)
-                    .cloned()
-                    .unwrap_or_default(),
+            Some(guild) if world::is_guild(guild) => Ok(Value::from(
+                self.guild_commands.get(&guild).cloned().unwrap_or_default(),
             )),
             Some(_) => Err(missing_access()),
         }
@@ -501,8 +560,23 @@ impl State {
             ));
         };
         let mut registered = Vec::new();
-        for command in requested {
+        for (index, command) in requested.iter().enumerate() {
             let kind = command["type"].as_u64().unwrap_or(1);
+            // Discord takes the bitfield as a string or an integer and answers a string.
+            let permissions = match &command["default_member_permissions"] {
+                Value::Null => Value::Null,
+                given => match users::bitfield(given) {
+                    Some(bits) => json!(bits.to_string()),
+                    None => {
+                        let index = index.to_string();
+                        return Err(invalid_form_body(
+                            &[&index, "default_member_permissions"],
+                            "NUMBER_TYPE_COERCE",
+                            &format!("Value \"{given}\" is not int."),
+                        ));
+                    }
+                },
+            };
             let id = previous
                 .as_array()
                 .into_iter()
@@ -514,7 +588,7 @@ impl State {
                 "id": id,
                 "application_id": APPLICATION_ID.to_string(),
                 "version": self.next_id().to_string(),
-                "default_member_permissions": command["default_member_permissions"],
+                "default_member_permissions": permissions,
                 "type": kind,
                 "name": command["name"],
                 "description": command["description"].as_str().unwrap_or_default(),
@@ -791,10 +865,9 @@ impl State {
         source: Option<u64>,
     ) {
         let channel = world::id_of(message, "channel_id");
-        let owners = if world::is_guild_channel(channel) {
-            json!({"0": GUILD_ID.to_string()})
-        } else {
-            json!({"0": "0"})
+        let owners = match world::guild_of(channel) {
+            Some(guild) => json!({"0": guild.to_string()}),
+            None => json!({"0": "0"}),
         };
         let mut metadata = json!({
             "id": id.to_string(),
@@ -894,8 +967,8 @@ fn reference_to(message: &Value) -> Value {
         "channel_id": channel.to_string(),
         "message_id": message["id"],
     });
-    if world::is_guild_channel(channel) {
-        reference["guild_id"] = json!(GUILD_ID.to_string());
+    if let Some(guild) = world::guild_of(channel) {
+        reference["guild_id"] = json!(guild.to_string());
     }
     reference
 }

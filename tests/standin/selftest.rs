@@ -341,16 +341,27 @@ async fn gateway_speaks_the_protocol_to_any_client() {
         ready["d"]["application"]["id"],
         standin::APPLICATION_ID.to_string()
     );
+    let guilds = ready["d"]["guilds"].as_array().unwrap().len() as u64;
+    assert_eq!(guilds, 1 + standin::OTHER_GUILDS);
     let guild = receive(&mut socket).await;
     assert_eq!(event(&guild), ("GUILD_CREATE", 2));
-    assert_eq!(guild["d"]["channels"].as_array().unwrap().len(), 4);
+    assert_eq!(guild["d"]["id"], standin::GUILD_ID.to_string());
+    assert_eq!(guild["d"]["channels"].as_array().unwrap().len(), 7);
+    for n in 1..=standin::OTHER_GUILDS {
+        let other = receive(&mut socket).await;
+        assert_eq!(event(&other), ("GUILD_CREATE", 2 + n));
+        assert_eq!(other["d"]["id"], standin::other_guild(n).0.to_string());
+    }
     assert_eq!(discord.wait_ready(WAIT).await, identify);
 
     let sent = discord
         .user_message(standin::GENERAL, standin::ASKER, "not for the bot")
         .await;
     let created = receive(&mut socket).await;
-    assert_eq!(event(&created), ("MESSAGE_CREATE", 3));
+    assert_eq!(
+        event(&created),
+        ("MESSAGE_CREATE", 3 + standin::OTHER_GUILDS)
+    );
     assert_eq!(created["d"]["id"], sent.message_id.to_string());
     assert_eq!(created["d"]["content"], "");
     assert_eq!(
@@ -897,6 +908,147 @@ async fn serves_the_rest_routes_serenity_reads() {
         recorded
             .iter()
             .any(|r| r.path == "/api/v10/users/@me" && r.status == 401)
+    );
+}
+
+/// The channel, guild and member routes, read by serenity; and the permissions serenity
+/// computes from what they return are the ones the stand-in enforces and puts in interactions,
+/// for every member of every channel.
+#[tokio::test]
+async fn serves_channels_guilds_and_members_that_imply_its_permissions() {
+    let discord = Discord::start().await;
+    let http = http(&discord);
+    let (other_guild, other_general) = standin::other_guild(3);
+    let places = [
+        (standin::GUILD_ID, standin::GENERAL),
+        (standin::GUILD_ID, standin::ASK_CHANNEL),
+        (standin::GUILD_ID, standin::NO_EMBEDS),
+        (standin::GUILD_ID, standin::LOCKED),
+        (standin::GUILD_ID, standin::BRIEFINGS),
+        (standin::GUILD_ID, standin::DIGEST),
+        (standin::GUILD_ID, standin::STAFF),
+        (other_guild, other_general),
+    ];
+    let people = [
+        standin::BOT_USER_ID,
+        standin::OWNER_USER_ID,
+        standin::ASKER,
+        standin::ADMIN,
+        standin::OTHER_BOT,
+    ];
+    for (guild, channel) in places {
+        let guild_id = serenity::GuildId::new(guild);
+        let partial = http.get_guild(guild_id).await.unwrap();
+        // As GUILD_CREATE carries it: the bot cannot fetch a channel it cannot see.
+        let channel: serenity::GuildChannel =
+            serde_json::from_value(super::world::guild_channel(channel)).unwrap();
+        for user in people {
+            let Ok(member) = http.get_member(guild_id, user.into()).await else {
+                assert!(super::world::member_roles(guild, user).is_none());
+                continue;
+            };
+            assert_eq!(
+                partial.user_permissions_in(&channel, &member),
+                super::world::permissions(user, channel.id.get()),
+                "user {user} in #{}",
+                channel.name
+            );
+        }
+    }
+
+    let briefings = http
+        .get_channel(standin::BRIEFINGS.into())
+        .await
+        .unwrap()
+        .guild()
+        .unwrap();
+    assert_eq!(briefings.guild_id.get(), standin::GUILD_ID);
+    assert_eq!(briefings.permission_overwrites.len(), 3);
+    let dm = http.get_channel(standin::DM_CHANNEL.into()).await.unwrap();
+    assert!(dm.private().is_some());
+    assert_eq!(
+        status_and_code(http.get_channel(standin::STAFF.into()).await),
+        (403, 50001)
+    );
+    assert_eq!(
+        status_and_code(http.get_channel(1.into()).await),
+        (404, 10003)
+    );
+    assert_eq!(
+        status_and_code(http.get_guild(1.into()).await),
+        (404, 10004)
+    );
+    let guild_id = serenity::GuildId::new(other_guild);
+    assert_eq!(
+        status_and_code(http.get_member(guild_id, standin::ASKER.into()).await),
+        (404, 10007)
+    );
+    let bot = http
+        .get_member(guild_id, standin::BOT_USER_ID.into())
+        .await
+        .unwrap();
+    assert_eq!(bot.roles.len(), 1);
+    discord.assert_bodies_valid();
+}
+
+/// `default_member_permissions` as a string (as serenity sends it) or an integer: either way
+/// Discord answers a string and offers the command only to members with those permissions,
+/// unless the server allowed it to them.
+#[tokio::test]
+async fn offers_commands_by_their_default_member_permissions() {
+    let discord = Discord::start().await;
+    let http = http(&discord);
+    http.set_application_id(standin::APPLICATION_ID.into());
+    let guild = serenity::GuildId::new(standin::GUILD_ID);
+    let as_string = serenity::CreateCommand::new("moderate")
+        .description("For moderators")
+        .default_member_permissions(serenity::Permissions::MANAGE_GUILD);
+    let set = guild.set_commands(&http, vec![as_string]).await.unwrap();
+    assert_eq!(
+        set[0].default_member_permissions,
+        Some(serenity::Permissions::MANAGE_GUILD)
+    );
+    let registered = || discord.registered_commands(Some(standin::GUILD_ID));
+    assert_eq!(
+        registered()[0]["default_member_permissions"],
+        serde_json::json!("32")
+    );
+    let offered = |user| discord.is_offered(standin::GENERAL, user, "moderate");
+    assert!(!offered(standin::ASKER).await);
+    assert!(offered(standin::ADMIN).await);
+
+    let path = format!(
+        "/api/v10/applications/{}/guilds/{}/commands",
+        standin::APPLICATION_ID,
+        standin::GUILD_ID
+    );
+    let auth = format!("Bot {TOKEN}");
+    let as_integer = serde_json::json!([{
+        "name": "moderate", "description": "For moderators", "type": 1,
+        "default_member_permissions": 32,
+    }]);
+    let (status, _) = raw_request(&discord, "PUT", &path, Some(&auth), Some(&as_integer)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        registered()[0]["default_member_permissions"],
+        serde_json::json!("32")
+    );
+    assert!(!offered(standin::ASKER).await);
+    assert!(offered(standin::ADMIN).await);
+    let invalid = serde_json::json!([{
+        "name": "moderate", "description": "For moderators", "type": 1,
+        "default_member_permissions": "managers",
+    }]);
+    let (status, error) = raw_request(&discord, "PUT", &path, Some(&auth), Some(&invalid)).await;
+    assert_eq!((status, &error["code"]), (400, &serde_json::json!(50035)));
+
+    // A server's allowance for one of the member's roles offers it whatever it asks.
+    discord.allow_command(standin::GUILD_ID, "moderate", standin::ROLE_ID);
+    assert!(offered(standin::ASKER).await);
+    assert!(
+        !discord
+            .is_offered(standin::GENERAL, standin::ASKER, "unknown")
+            .await
     );
 }
 

@@ -6,9 +6,7 @@ use serenity::model::Permissions;
 
 use super::gateway::Dispatch;
 use super::messages::{self, Mentions};
-use super::{
-    APPLICATION_ID, BOT_USER_ID, GUILD_ID, Interaction, InteractionRecord, Sent, State, world,
-};
+use super::{APPLICATION_ID, BOT_USER_ID, Interaction, InteractionRecord, Sent, State, world};
 
 /// Discord's upload limit for a guild without boosts, sent with every interaction.
 const ATTACHMENT_SIZE_LIMIT: u64 = 10 * 1024 * 1024;
@@ -79,16 +77,8 @@ impl State {
     ) -> Interaction {
         let in_guild = self.check_author(channel, user);
         let name = command["name"].as_str().unwrap_or_default();
-        let required = command["default_member_permissions"]
-            .as_str()
-            .and_then(|bits| bits.parse().ok())
-            .map(Permissions::from_bits_truncate);
-        if let Some(required) = required.filter(|_| in_guild) {
-            let has = world::permissions(user, channel);
-            assert!(
-                has.contains(required) || has.contains(Permissions::ADMINISTRATOR),
-                "Discord does not offer /{name} to user {user}: it lacks {required}"
-            );
+        if let Err(why) = self.offered(command, channel, user) {
+            panic!("Discord does not offer /{name} to user {user}: {why}");
         }
         check_options(name, &command["options"], &options);
         let mut data = json!({
@@ -105,6 +95,32 @@ impl State {
             data["resolved"] = Value::Object(resolved);
         }
         self.interaction(kind, channel, user, data, None)
+    }
+
+    /// Whether Discord offers the registered `command` to `user` in `channel`; `Err` says why
+    /// not. In a guild, a server's allowance for the user, one of their roles or @everyone
+    /// offers it; otherwise the user needs its `default_member_permissions` (ADMINISTRATOR
+    /// passes). Elsewhere (a DM) the command's registration alone decides.
+    pub(super) fn offered(&self, command: &Value, channel: u64, user: u64) -> Result<(), String> {
+        let Some(guild) = world::guild_of(channel) else {
+            return Ok(());
+        };
+        let roles = world::member_roles(guild, user).unwrap_or_default();
+        let allowed = self.command_allowances.iter().any(|(g, name, target)| {
+            *g == guild
+                && command["name"] == name.as_str()
+                && (*target == user || *target == guild || roles.contains(target))
+        });
+        let Some(required) = bitfield(&command["default_member_permissions"]) else {
+            return Ok(());
+        };
+        let required = Permissions::from_bits_truncate(required);
+        let has = world::permissions(user, channel);
+        if allowed || has.contains(required) || has.contains(Permissions::ADMINISTRATOR) {
+            Ok(())
+        } else {
+            Err(format!("it lacks {required}"))
+        }
     }
 
     /// `user` clicks the button `custom_id` on `message`.
@@ -161,21 +177,21 @@ impl State {
             "entitlements": [],
             "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
         });
-        if world::is_guild_channel(channel) {
+        if let Some(guild) = world::guild_of(channel) {
             let permissions = world::permissions(user, channel);
-            let mut member = world::member(user, true);
+            let mut member = world::member_of(guild, user, true)
+                .unwrap_or_else(|| panic!("user {user} is not a member of guild {guild}"));
             member["permissions"] = json!(permissions.bits().to_string());
             let mut channel_object = world::guild_channel(channel);
             channel_object["permissions"] = json!(permissions.bits().to_string());
-            payload["guild_id"] = json!(GUILD_ID.to_string());
-            payload["guild"] =
-                json!({"id": GUILD_ID.to_string(), "locale": "en-US", "features": []});
+            payload["guild_id"] = json!(guild.to_string());
+            payload["guild"] = json!({"id": guild.to_string(), "locale": "en-US", "features": []});
             payload["guild_locale"] = json!("en-US");
             payload["member"] = member;
             payload["channel"] = channel_object;
             payload["app_permissions"] =
                 json!(world::permissions(BOT_USER_ID, channel).bits().to_string());
-            payload["authorizing_integration_owners"] = json!({"0": GUILD_ID.to_string()});
+            payload["authorizing_integration_owners"] = json!({"0": guild.to_string()});
             payload["context"] = json!(0);
         } else {
             let mut channel_object = world::dm_channel(channel, user);
@@ -224,6 +240,15 @@ impl State {
             "user {author} is not in the DM channel {channel}"
         );
         false
+    }
+}
+
+/// A permission bitfield as Discord accepts it: a string of digits or an integer; `None` for
+/// anything else (`null`: no permission needed).
+pub(super) fn bitfield(value: &Value) -> Option<u64> {
+    match value {
+        Value::String(digits) => digits.parse().ok(),
+        other => other.as_u64(),
     }
 }
 
@@ -281,8 +306,10 @@ fn resolve(options: &Value, channel: u64, user: u64, in_guild: bool) -> Map<Stri
         match kind {
             OPTION_USER | OPTION_MENTIONABLE if is_user => {
                 add("users", id, world::user(number));
-                if in_guild {
-                    let mut member = world::member(number, false);
+                let member = world::guild_of(channel)
+                    .filter(|_| in_guild)
+                    .and_then(|guild| world::member_of(guild, number, false));
+                if let Some(mut member) = member {
                     member["permissions"] =
                         json!(world::permissions(number, channel).bits().to_string());
                     add("members", id, member);
