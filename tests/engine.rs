@@ -82,9 +82,16 @@ fn false_premises_are_not_affirmed() {
         "Why did the ICC issue an arrest warrant for Zelensky?",
         "Why did the West agree to lift sanctions on Russian agriculture?",
         "How did the 60-day energy truce go?",
+        // The fact says Ukraine would *not* join: a negated word bears out no premise.
+        "When did Ukraine join NATO?",
     ] {
         assert_eq!(answer(question), None, "{question}");
     }
+    // ... unless the question negates it too.
+    assert_eq!(
+        answer("Who said Ukraine would not join NATO?").as_deref(),
+        Some("zelensky-nato-truth")
+    );
 }
 
 #[test]

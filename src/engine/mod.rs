@@ -154,6 +154,8 @@ pub struct Engine {
     names: Names,
     /// Document -> the entities its fact mentions or that act in it.
     doc_entities: Vec<Vec<String>>,
+    /// Document -> the terms its fact states only as negated ("would *not join*").
+    doc_negated: Vec<FxHashSet<String>>,
 }
 
 /// The terms that name something, which a fact must share with a question to answer it.
@@ -357,6 +359,15 @@ impl Engine {
                 sides
             })
             .collect();
+        let doc_negated = doc_fact
+            .iter()
+            .map(|&i| {
+                let fact = &kb.facts[i];
+                let texts = std::iter::once(fact.answer.as_str())
+                    .chain(fact.citations.iter().map(|c| c.quote.as_str()));
+                negated_only(&analyzer, texts)
+            })
+            .collect();
         Engine {
             kb,
             config,
@@ -366,6 +377,7 @@ impl Engine {
             entities,
             names,
             doc_entities,
+            doc_negated,
         }
     }
 
@@ -404,6 +416,12 @@ impl Engine {
         }
         let intent = intent::read(&analyzed.words, |w| self.entities.get(w).cloned());
         let query = self.index.query(&analyzed.terms);
+        // What the question itself negates ("who said Ukraine would not join?") is no
+        // premise that a negated statement fails to bear out.
+        let negated = negated_only(
+            &self.analyzer,
+            std::iter::once(analyzed.words.join(" ").as_str()),
+        );
         let unknown_terms = query
             .iter()
             .filter(|q| q.id.is_none())
@@ -413,7 +431,7 @@ impl Engine {
             .index
             .search(&query)
             .into_iter()
-            .map(|m| self.candidate(&m, &intent, &query))
+            .map(|m| self.candidate(&m, &intent, &query, &negated))
             .collect();
         let reply = self.decide(&candidates);
         Explanation {
@@ -425,7 +443,13 @@ impl Engine {
         }
     }
 
-    fn candidate(&self, m: &Match, intent: &Intent, query: &[QueryTerm]) -> Candidate<'_> {
+    fn candidate(
+        &self,
+        m: &Match,
+        intent: &Intent,
+        query: &[QueryTerm],
+        negated: &FxHashSet<String>,
+    ) -> Candidate<'_> {
         let fact = &self.kb.facts[self.doc_fact[m.doc]];
         let mut m = m.clone();
         if !intent.presupposes {
@@ -450,7 +474,7 @@ impl Engine {
             supplies_wanted: intent.accepts(&fact.supplies),
             subjects_match: intent.subjects_match(&fact.actors),
             names_match: query.iter().all(|q| self.names_term(m.doc, &q.text)),
-            premise_holds: !intent.presupposes || self.premise_holds(m.doc, query),
+            premise_holds: !intent.presupposes || self.premise_holds(m.doc, query, negated),
             best_question: &fact.questions[m.best_question],
         }
     }
@@ -492,9 +516,13 @@ impl Engine {
     /// "refused"), and it says every presupposed word the question uses ("refuse").
     /// Only what the fact states counts, not its example questions: "did the West
     /// agree ...?" is a fair question to ask of a fact in which the West refused.
-    fn premise_holds(&self, doc: usize, query: &[QueryTerm]) -> bool {
+    ///
+    /// A word the fact states only negated does not bear the premise out: "When did
+    /// Ukraine join NATO?" is not answered by "Ukraine would not join NATO".
+    fn premise_holds(&self, doc: usize, query: &[QueryTerm], negated: &FxHashSet<String>) -> bool {
         query.iter().map(|q| &q.text).all(|t| {
-            self.index.content_contains(doc, t)
+            (self.index.content_contains(doc, t)
+                && (negated.contains(t) || !self.doc_negated[doc].contains(t)))
                 || !(self.contrary_in(doc, t, true) || self.names.presupposed.contains(t))
         })
     }
@@ -591,6 +619,40 @@ impl Engine {
         }
         problems
     }
+}
+
+/// Words that negate the next few words: "not", "never", "no", and the "t" of "wasn't".
+fn is_negator(word: &str, previous: Option<&str>) -> bool {
+    matches!(word, "not" | "never" | "no" | "nor" | "without")
+        || (word == "t" && previous.is_some_and(|p| p.ends_with('n')))
+}
+
+/// How many words after a negator it reaches: "not *being implemented*", "would not
+/// *join*".
+const NEGATION_REACH: usize = 3;
+
+/// The terms that `texts` state only within the reach of a negator, never plainly.
+fn negated_only<'a>(
+    analyzer: &Analyzer,
+    texts: impl Iterator<Item = &'a str>,
+) -> FxHashSet<String> {
+    let mut negated = FxHashSet::default();
+    let mut plain = FxHashSet::default();
+    for text in texts {
+        let words = text::tokenize(text);
+        let mut reach = 0;
+        for (i, word) in words.iter().enumerate() {
+            if is_negator(word, i.checked_sub(1).map(|p| words[p].as_str())) {
+                reach = NEGATION_REACH;
+                continue;
+            }
+            let into = if reach > 0 { &mut negated } else { &mut plain };
+            into.extend(analyzer.analyze_text(word).terms);
+            reach = reach.saturating_sub(1);
+        }
+    }
+    negated.retain(|t| !plain.contains(t));
+    negated
 }
 
 /// Maps a match score to a confidence in [0, 1] (a logistic curve).
