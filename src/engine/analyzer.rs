@@ -43,6 +43,18 @@ const QUESTION_WORD_FIXES: &[(&str, &str)] = &[
     ("whys", "why"),
 ];
 
+/// Common English words (SCOWL, size 35: see `english.NOTICE`), one a line, sorted.
+const ENGLISH: &str = include_str!("english.txt");
+
+/// Whether `word` is a common English word. A word that is one is taken as written
+/// rather than "corrected" into a knowledge base word ("joint" is not "join", "head"
+/// is not "held"); a word that is not one is a typo, and is corrected more boldly.
+fn is_english(word: &str) -> bool {
+    static WORDS: std::sync::LazyLock<FxHashSet<&'static str>> =
+        std::sync::LazyLock::new(|| ENGLISH.lines().collect());
+    WORDS.contains(word)
+}
+
 /// Variants of aliases by their first word: (variant words, canonical words), longest
 /// variant first.
 type AliasTable = FxHashMap<String, Vec<(Vec<String>, Vec<String>)>>;
@@ -376,29 +388,31 @@ struct Vocabulary {
 impl Vocabulary {
     /// The knowledge base word that `word` is most likely a misspelling of, if any.
     ///
-    /// Short words are risky to correct ("head" is one edit from "held"), so words of four
-    /// letters are corrected only for a swap of two letters ("kiyv"), words of five to
-    /// seven letters for one edit, and longer words for up to two. Of equally close
-    /// candidates the one with the same first letter wins, then the more frequent, then
-    /// the alphabetically first, so that the correction is deterministic.
+    /// A common English word is not corrected: it means what it says, and the knowledge
+    /// base simply does not use it. Other words are: those of four letters for one edit
+    /// that keeps their first letter ("deel", "qatr"), of five and six letters for one
+    /// edit, and longer ones for up to two ("prisnor"). Of equally close candidates the
+    /// one with the same first letter wins, then the more frequent, then the
+    /// alphabetically first, so that the correction is deterministic.
     fn correct(&self, word: &str) -> Option<&str> {
         let len = word.chars().count();
         if len < 4
             || self.counts.contains_key(word)
             || is_stopword(word)
             || !word.chars().all(char::is_alphabetic)
+            || is_english(word)
         {
             return None;
         }
         let max = match len {
-            0..=7 => 1,
+            0..=6 => 1,
             _ => 2,
         };
         let first = word.chars().next();
         self.tree
             .find(word, max)
             .into_iter()
-            .filter(|(candidate, _)| len > 4 || is_transposition(word, candidate))
+            .filter(|(candidate, _)| len > 4 || candidate.chars().next() == first)
             .min_by(|(a, da), (b, db)| {
                 let key = |w: &str, d: usize| {
                     (
@@ -424,14 +438,6 @@ impl Vocabulary {
             .map(|i| word.split_at(i))
             .find(|(a, b)| self.counts.contains_key(*a) && self.counts.contains_key(*b))
     }
-}
-
-fn is_transposition(a: &str, b: &str) -> bool {
-    let mut a: Vec<char> = a.chars().collect();
-    let mut b: Vec<char> = b.chars().collect();
-    a.sort_unstable();
-    b.sort_unstable();
-    a == b
 }
 
 /// A BK-tree over the vocabulary under optimal string alignment distance (edits,
@@ -676,8 +682,16 @@ mod tests {
         // "istanbull" needs no correction: it stems to a known term.
         assert_eq!(got.terms, ["zelenski", "istanbul", "exchang"]);
         assert_eq!(got.corrections.len(), 2);
-        // Four letters: only a swap is corrected; unknown words stay as they are.
+        // Unknown words stay as they are.
         assert_eq!(a.analyze_question("kursk").words, ["kursk"]);
+        // Longer non-words for two edits, four letters for one that keeps the first.
+        assert_eq!(a.analyze_question("prisnors").words, ["pow"]);
+        assert_eq!(a.analyze_question("kyev").words, ["kyiv"]);
+        assert_eq!(a.analyze_question("lyiv").words, ["lyiv"]);
+        // An English word is taken as written, however close to a known one: "meet"
+        // is not "met"; a non-word as close is corrected.
+        assert_eq!(a.analyze_question("meet").words, ["meet"]);
+        assert_eq!(a.analyze_question("mett").words, ["met"]);
         // Filler is a correction target: a misspelt filler word is no unknown term.
         assert!(a.analyze_question("what happend").terms.is_empty());
     }
