@@ -124,6 +124,14 @@ fn yes_no_questions_get_the_fact_that_answers_them() {
 }
 
 #[test]
+fn a_negated_question_finds_the_fact_that_negates_the_same() {
+    assert_eq!(
+        answer("so no direct talks at all since then??").as_deref(),
+        Some("no-direct-talks-since")
+    );
+}
+
+#[test]
 fn replies_are_deterministic() {
     for question in [
         "what about the kids",

@@ -427,12 +427,16 @@ impl Engine {
             .filter(|q| q.id.is_none())
             .map(|q| q.text.clone())
             .collect();
-        let candidates: Vec<Candidate<'_>> = self
+        let mut candidates: Vec<Candidate<'_>> = self
             .index
             .search(&query)
             .into_iter()
             .map(|m| self.candidate(&m, &intent, &query, &negated))
             .collect();
+        if !negated.is_empty() {
+            // Stable: equal scores stay in fact-id order.
+            candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+        }
         let reply = self.decide(&candidates);
         Explanation {
             analyzed,
@@ -466,11 +470,14 @@ impl Engine {
                 m.coverage = (m.coverage + contrary / total).min(1.0);
             }
         }
+        // A question that negates ("so no direct talks since?") is about the fact that
+        // negates the same thing.
+        let agrees = negated.iter().any(|t| self.doc_negated[m.doc].contains(t));
         Candidate {
             fact,
             coverage: m.coverage as f64,
             similarity: m.similarity as f64,
-            score: m.score() as f64,
+            score: (m.score() as f64 + if agrees { NEGATION_AGREEMENT } else { 0.0 }).min(1.0),
             supplies_wanted: intent.accepts(&fact.supplies),
             subjects_match: intent.subjects_match(&fact.actors),
             names_match: query.iter().all(|q| self.names_term(m.doc, &q.text)),
@@ -626,6 +633,9 @@ fn is_negator(word: &str, previous: Option<&str>) -> bool {
     matches!(word, "not" | "never" | "no" | "nor" | "without")
         || (word == "t" && previous.is_some_and(|p| p.ends_with('n')))
 }
+
+/// What a question's negation shared with a fact's adds to the fact's score.
+const NEGATION_AGREEMENT: f64 = 0.05;
 
 /// How many words after a negator it reaches: "not *being implemented*", "would not
 /// *join*".
