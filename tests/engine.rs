@@ -132,6 +132,17 @@ fn a_negated_question_finds_the_fact_that_negates_the_same() {
 }
 
 #[test]
+fn a_place_stands_for_its_side_and_a_subject_for_what_it_alone_did() {
+    // The fact says Istanbul, and that Kyiv sought it; the rival says Turkey and both
+    // sides.
+    assert_eq!(
+        answer("What did Ukraine want in return during the 2022 negotiations in Turkey?")
+            .as_deref(),
+        Some("istanbul-ukraine-security")
+    );
+}
+
+#[test]
 fn replies_are_deterministic() {
     for question in [
         "what about the kids",

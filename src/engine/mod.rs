@@ -274,6 +274,20 @@ impl Engine {
         let mut doc_fact: Vec<usize> = (0..kb.facts.len()).collect();
         doc_fact.sort_by(|&a, &b| kb.facts[a].id.cmp(&kb.facts[b].id));
         let mut builder = AnalyzerBuilder::new(&kb.lexicon);
+        // A place stands for the side it is in: a fact about Istanbul is about Turkey
+        // too ("What did Ukraine want at the talks in Turkey?").
+        let place_of: Vec<(String, String)> = kb
+            .lexicon
+            .entities
+            .iter()
+            .flat_map(|e| {
+                e.places.iter().flat_map(move |p| {
+                    text::tokenize(p).into_iter().flat_map(move |w| {
+                        e.words.iter().map(move |side| (w.clone(), side.clone()))
+                    })
+                })
+            })
+            .collect();
         let docs: Vec<DocTerms> = doc_fact
             .iter()
             .map(|&i| {
@@ -291,6 +305,12 @@ impl Engine {
                 }
                 for c in &fact.citations {
                     content.extend(builder.learn(&c.quote));
+                }
+                let words = text::tokenize(&fact.answer);
+                for (place, side) in &place_of {
+                    if words.contains(place) {
+                        content.extend(builder.terms(side));
+                    }
                 }
                 DocTerms { questions, content }
             })
@@ -433,10 +453,8 @@ impl Engine {
             .into_iter()
             .map(|m| self.candidate(&m, &intent, &query, &negated))
             .collect();
-        if !negated.is_empty() {
-            // Stable: equal scores stay in fact-id order.
-            candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
-        }
+        // Stable: equal scores stay in fact-id order.
+        candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
         let reply = self.decide(&candidates);
         Explanation {
             analyzed,
@@ -473,11 +491,17 @@ impl Engine {
         // A question that negates ("so no direct talks since?") is about the fact that
         // negates the same thing.
         let agrees = negated.iter().any(|t| self.doc_negated[m.doc].contains(t));
+        // "What did Ukraine want?" is about what Ukraine alone did, rather than both sides.
+        let focused = !intent.subjects.is_empty()
+            && fact.actors.len() == intent.subjects.len()
+            && fact.actors.iter().all(|a| intent.subjects.contains(a));
+        let bonus = if agrees { NEGATION_AGREEMENT } else { 0.0 }
+            + if focused { SUBJECT_FOCUS } else { 0.0 };
         Candidate {
             fact,
             coverage: m.coverage as f64,
             similarity: m.similarity as f64,
-            score: (m.score() as f64 + if agrees { NEGATION_AGREEMENT } else { 0.0 }).min(1.0),
+            score: (m.score() as f64 + bonus).min(1.0),
             supplies_wanted: intent.accepts(&fact.supplies),
             subjects_match: intent.subjects_match(&fact.actors),
             names_match: query.iter().all(|q| self.names_term(m.doc, &q.text)),
@@ -636,6 +660,9 @@ fn is_negator(word: &str, previous: Option<&str>) -> bool {
 
 /// What a question's negation shared with a fact's adds to the fact's score.
 const NEGATION_AGREEMENT: f64 = 0.05;
+
+/// What a fact about the question's subjects alone adds to its score.
+const SUBJECT_FOCUS: f64 = 0.03;
 
 /// How many words after a negator it reaches: "not *being implemented*", "would not
 /// *join*".
