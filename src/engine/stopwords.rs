@@ -302,6 +302,8 @@ const WORDS: &[&str] = &[
     "details",
     "happened",
     "happen",
+    "supposed",
+    "somewhere",
     "event",
     "events",
     "happens",
