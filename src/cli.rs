@@ -428,6 +428,9 @@ fn print_explanation(engine: &Engine, question: &str) -> Result<()> {
     if !e.intent.subjects.is_empty() {
         writeln!(out, "subjects:   {}", e.intent.subjects.join(", "))?;
     }
+    if let Some(precision) = e.intent.precision {
+        writeln!(out, "precision:  {precision:?}")?;
+    }
     writeln!(out, "candidates (score = coverage/2 + similarity/2):")?;
     for c in e.candidates.iter().take(5) {
         let flags = c

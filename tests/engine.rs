@@ -143,6 +143,20 @@ fn a_place_stands_for_its_side_and_a_subject_for_what_it_alone_did() {
 }
 
 #[test]
+fn a_question_that_insists_on_precision_is_not_answered_vaguely() {
+    for question in [
+        "what exact day in july 2022 was the grain deal signed",
+        "exactly how many civilians died in bucha",
+        "what time is the istanbul meeting supposed to start",
+    ] {
+        assert_eq!(answer(question), None, "{question}");
+    }
+    // The fact is as precise as asked: a weekday, a count.
+    assert!(answer("on what day did zelensky want to meet putin").is_some());
+    assert!(answer("exactly how many soldiers did each side release").is_some());
+}
+
+#[test]
 fn replies_are_deterministic() {
     for question in [
         "what about the kids",

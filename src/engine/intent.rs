@@ -19,6 +19,20 @@ pub struct Intent {
     /// A "wh" question takes what it says for granted ("why did the West agree" assumes
     /// the West agreed); a yes/no question does not.
     pub presupposes: bool,
+    /// How precise an answer the question insists on, if more than usual.
+    pub precision: Option<Precision>,
+}
+
+/// A precision a question insists on: "what *exact day*", "what *time*", "*exactly* how
+/// many". A fact that is vaguer ("July 2022", "dozens") does not answer it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// A day: a date to the day, or a weekday.
+    Day,
+    /// A time of day.
+    Hour,
+    /// A count, not "dozens" or "nearly".
+    Count,
 }
 
 impl Intent {
@@ -93,6 +107,30 @@ static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
     ]
 });
 
+static PRECISIONS: LazyLock<Vec<(Regex, Precision)>> = LazyLock::new(|| {
+    let re = |p: &str| Regex::new(p).expect("valid regex");
+    vec![
+        (
+            re(
+                r"\b(?:(?:what|which|exact|precise|specific) (?:time|hour)|at what time|what o ?clock)\b",
+            ),
+            Precision::Hour,
+        ),
+        (
+            re(
+                r"\b(?:(?:what|which|exact|precise|specific) (?:\w+ )?(?:day|date)|on what day|exactly when|when exactly)\b",
+            ),
+            Precision::Day,
+        ),
+        (
+            re(
+                r"\b(?:exactly how many|how many exactly|(?:exact|precise) (?:\w+ )?(?:number|count|figure|toll|tally))\b",
+            ),
+            Precision::Count,
+        ),
+    ]
+});
+
 static HOW_DID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\bhow (?:did|does|do|has|have|had|was|were|is|are)\b").expect("valid regex")
 });
@@ -158,10 +196,15 @@ pub fn read(words: &[String], entity_of: impl Fn(&str) -> Option<String>) -> Int
         .map(|(_, wants)| wants.to_vec())
         .unwrap_or_default();
     let presupposes = !wants.is_empty() || HOW_DID.is_match(&text);
+    let precision = PRECISIONS
+        .iter()
+        .find(|(pattern, _)| pattern.is_match(&text))
+        .map(|&(_, precision)| precision);
     Intent {
         wants,
         subjects: subjects(words, entity_of),
         presupposes,
+        precision,
     }
 }
 
@@ -212,6 +255,31 @@ mod tests {
             "turkey" => Some("turkey".into()),
             _ => None,
         })
+    }
+
+    #[test]
+    fn reads_the_precision_insisted_on() {
+        let cases: &[(&str, Option<Precision>)] = &[
+            (
+                "what exact day in july was the agreement signed",
+                Some(Precision::Day),
+            ),
+            (
+                "on which day of the week will they meet",
+                Some(Precision::Day),
+            ),
+            ("what time does the meeting start", Some(Precision::Hour)),
+            (
+                "exactly how many civilians were killed",
+                Some(Precision::Count),
+            ),
+            ("what was the exact death toll", Some(Precision::Count)),
+            ("when was the agreement signed", None),
+            ("how many soldiers were released", None),
+        ];
+        for (q, precision) in cases {
+            assert_eq!(intent(q).precision, *precision, "{q}");
+        }
     }
 
     #[test]

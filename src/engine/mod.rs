@@ -22,7 +22,11 @@ mod stopwords;
 pub mod text;
 
 pub use analyzer::Analyzed;
-pub use intent::Intent;
+pub use intent::{Intent, Precision};
+
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -104,12 +108,18 @@ pub struct Candidate<'e> {
     pub names_match: bool,
     /// The fact does not contradict what the question presupposes.
     pub premise_holds: bool,
+    /// The fact is as precise as the question insists ("what exact day").
+    pub precise_enough: bool,
     pub best_question: &'e str,
 }
 
 impl Candidate<'_> {
     pub fn eligible(&self) -> bool {
-        self.supplies_wanted && self.subjects_match && self.names_match && self.premise_holds
+        self.supplies_wanted
+            && self.subjects_match
+            && self.names_match
+            && self.premise_holds
+            && self.precise_enough
     }
 
     /// Why the candidate cannot answer, if it cannot.
@@ -122,6 +132,8 @@ impl Candidate<'_> {
             Some("does not name what the question names")
         } else if !self.premise_holds {
             Some("contradicts the question's premise")
+        } else if !self.precise_enough {
+            Some("not as precise as asked")
         } else {
             None
         }
@@ -156,6 +168,55 @@ pub struct Engine {
     doc_entities: Vec<Vec<String>>,
     /// Document -> the terms its fact states only as negated ("would *not join*").
     doc_negated: Vec<FxHashSet<String>>,
+    /// Document -> how precise its fact is.
+    doc_precision: Vec<Precise>,
+}
+
+/// The precisions a fact can answer with (see [`intent::Precision`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct Precise {
+    day: bool,
+    hour: bool,
+    count: bool,
+}
+
+impl Precise {
+    fn of(fact: &Fact) -> Precise {
+        static WEEKDAY: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"(?i)\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b").expect("valid regex")
+        });
+        static CLOCK: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"(?i)\b\d{1,2}(?::\d{2}|\s*[ap]\.?m\b)|o'clock").expect("valid regex")
+        });
+        static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"(?i)(?:\b(nearly|about|around|roughly|almost|some|over|more than|up to|at least|approximately)\s+)?\b(\d[\d,]*)\b")
+                .expect("valid regex")
+        });
+        let texts: Vec<&str> = std::iter::once(fact.answer.as_str())
+            .chain(fact.citations.iter().map(|c| c.quote.as_str()))
+            .collect();
+        let any = |re: &Regex| texts.iter().any(|t| re.is_match(t));
+        let count = texts.iter().any(|t| {
+            NUMBER.captures_iter(t).any(|c| {
+                let number = c[2].replace(',', "");
+                c.get(1).is_none() && is_count(&number)
+            })
+        });
+        Precise {
+            day: fact.date.is_some_and(|d| d.day.is_some()) || any(&WEEKDAY),
+            hour: any(&CLOCK),
+            count,
+        }
+    }
+
+    fn meets(self, precision: Option<Precision>) -> bool {
+        match precision {
+            None => true,
+            Some(Precision::Day) => self.day,
+            Some(Precision::Hour) => self.hour,
+            Some(Precision::Count) => self.count,
+        }
+    }
 }
 
 /// The terms that name something, which a fact must share with a question to answer it.
@@ -388,7 +449,12 @@ impl Engine {
                 negated_only(&analyzer, texts)
             })
             .collect();
+        let doc_precision = doc_fact
+            .iter()
+            .map(|&i| Precise::of(&kb.facts[i]))
+            .collect();
         Engine {
+            doc_precision,
             kb,
             config,
             analyzer,
@@ -506,6 +572,7 @@ impl Engine {
             subjects_match: intent.subjects_match(&fact.actors),
             names_match: query.iter().all(|q| self.names_term(m.doc, &q.text)),
             premise_holds: !intent.presupposes || self.premise_holds(m.doc, query, negated),
+            precise_enough: self.doc_precision[m.doc].meets(intent.precision),
             best_question: &fact.questions[m.best_question],
         }
     }
