@@ -157,6 +157,20 @@ fn a_question_that_insists_on_precision_is_not_answered_vaguely() {
 }
 
 #[test]
+fn a_wrong_month_guessed_in_a_when_question_is_corrected() {
+    assert_eq!(
+        answer("when did moscow and kyiv agree to the humanitarian corridors, was it in april?")
+            .as_deref(),
+        Some("humanitarian-corridors")
+    );
+    // Not asking when, a month is what the question is about.
+    assert_eq!(
+        answer("what did russia and ukraine agree to in april?"),
+        None
+    );
+}
+
+#[test]
 fn replies_are_deterministic() {
     for question in [
         "what about the kids",

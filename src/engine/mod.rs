@@ -31,7 +31,7 @@ use regex::Regex;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::config::EngineConfig;
-use crate::knowledge::{Fact, KnowledgeBase, Problem, Severity};
+use crate::knowledge::{Fact, KnowledgeBase, Problem, Severity, Supply};
 use analyzer::{Analyzer, AnalyzerBuilder};
 use index::{DocTerms, Index, Match, QueryTerm};
 
@@ -232,6 +232,8 @@ struct Names {
     contrasts: Vec<(Vec<String>, Vec<String>)>,
     /// Stems a presupposing question must share with the fact that answers it.
     presupposed: FxHashSet<String>,
+    /// Stems of the months' names.
+    months: FxHashSet<String>,
 }
 
 impl Names {
@@ -419,6 +421,7 @@ impl Engine {
             .map(|c| (stems(&c.these), stems(&c.those)))
             .collect();
         names.presupposed = stems(&kb.lexicon.presupposed.words).into_iter().collect();
+        names.months = MONTHS.iter().map(|m| analyzer.stem(m)).collect();
         let doc_entities = doc_fact
             .iter()
             .enumerate()
@@ -570,7 +573,12 @@ impl Engine {
             score: (m.score() as f64 + bonus).min(1.0),
             supplies_wanted: intent.accepts(&fact.supplies),
             subjects_match: intent.subjects_match(&fact.actors),
-            names_match: query.iter().all(|q| self.names_term(m.doc, &q.text)),
+            // A month in a question that asks when is a guess to be corrected ("when did
+            // they agree to the corridors, was it in april?"), not a name to match.
+            names_match: query.iter().all(|q| {
+                self.names_term(m.doc, &q.text)
+                    || (intent.wants.contains(&Supply::Date) && self.names.months.contains(&q.text))
+            }),
             premise_holds: !intent.presupposes || self.premise_holds(m.doc, query, negated),
             precise_enough: self.doc_precision[m.doc].meets(intent.precision),
             best_question: &fact.questions[m.best_question],

@@ -303,6 +303,7 @@ const WORDS: &[&str] = &[
     "happened",
     "happen",
     "supposed",
+    "considered",
     "somewhere",
     "event",
     "events",
