@@ -171,6 +171,14 @@ fn a_wrong_month_guessed_in_a_when_question_is_corrected() {
 }
 
 #[test]
+fn a_side_named_to_set_the_time_need_not_be_in_the_answer() {
+    assert_eq!(
+        answer("ok so how'd ukraine keep shipping grain after russia bailed").as_deref(),
+        Some("grain-alternative-route")
+    );
+}
+
+#[test]
 fn replies_are_deterministic() {
     for question in [
         "what about the kids",

@@ -21,6 +21,9 @@ pub struct Intent {
     pub presupposes: bool,
     /// How precise an answer the question insists on, if more than usual.
     pub precision: Option<Precision>,
+    /// Entities named only to set the time of what is asked ("how did Ukraine export
+    /// grain *after Russia* withdrew?"): the answer need not be about them.
+    pub background: Vec<String>,
 }
 
 /// A precision a question insists on: "what *exact day*", "what *time*", "*exactly* how
@@ -202,15 +205,41 @@ pub fn read(words: &[String], entity_of: impl Fn(&str) -> Option<String>) -> Int
         .map(|&(_, precision)| precision);
     Intent {
         wants,
-        subjects: subjects(words, entity_of),
+        subjects: subjects(words, &entity_of),
         presupposes,
         precision,
+        background: background(words, &entity_of),
     }
+}
+
+/// Words that open a clause setting the time of the main one.
+const TEMPORAL: &[&str] = &["after", "once", "since", "before", "following", "when"];
+
+/// The entities that open a temporal clause after the question's first word: "after
+/// *Russia* withdrew", "once *Moscow* left" (but not "when did Russia ...").
+fn background(words: &[String], entity_of: &impl Fn(&str) -> Option<String>) -> Vec<String> {
+    let mut found = Vec::new();
+    for (i, pair) in words.windows(2).enumerate() {
+        if !TEMPORAL.contains(&pair[0].as_str()) || (i == 0 && pair[0] == "when") {
+            continue;
+        }
+        let next = if pair[1] == "the" {
+            words.get(i + 2)
+        } else {
+            Some(&pair[1])
+        };
+        if let Some(entity) = next.and_then(|w| entity_of(w))
+            && !found.contains(&entity)
+        {
+            found.push(entity);
+        }
+    }
+    found
 }
 
 /// The entities right after the first auxiliary verb that is followed by one ("did Russia
 /// and Ukraine sign" names both), skipping "the".
-fn subjects(words: &[String], entity_of: impl Fn(&str) -> Option<String>) -> Vec<String> {
+fn subjects(words: &[String], entity_of: &impl Fn(&str) -> Option<String>) -> Vec<String> {
     for (i, word) in words.iter().enumerate() {
         if !AUXILIARIES.contains(&word.as_str()) {
             continue;
@@ -255,6 +284,20 @@ mod tests {
             "turkey" => Some("turkey".into()),
             _ => None,
         })
+    }
+
+    #[test]
+    fn reads_who_is_named_only_to_set_the_time() {
+        assert_eq!(
+            intent("how did ukraine export grain after russia withdraw").background,
+            ["russia"]
+        );
+        assert_eq!(
+            intent("what did ukraine do once the russia left").background,
+            ["russia"]
+        );
+        assert!(intent("when did russia withdraw").background.is_empty());
+        assert!(intent("why did russia withdraw").background.is_empty());
     }
 
     #[test]

@@ -110,6 +110,9 @@ pub struct Candidate<'e> {
     pub premise_holds: bool,
     /// The fact is as precise as the question insists ("what exact day").
     pub precise_enough: bool,
+    /// The fact is about what the question names only to set the time ("after Russia
+    /// withdrew"): the question is not about it, so it casts no shadow.
+    pub background: bool,
     pub best_question: &'e str,
 }
 
@@ -573,11 +576,18 @@ impl Engine {
             score: (m.score() as f64 + bonus).min(1.0),
             supplies_wanted: intent.accepts(&fact.supplies),
             subjects_match: intent.subjects_match(&fact.actors),
+            background: !intent.subjects_match(&fact.actors)
+                && fact.actors.iter().all(|a| intent.background.contains(a)),
             // A month in a question that asks when is a guess to be corrected ("when did
             // they agree to the corridors, was it in april?"), not a name to match.
             names_match: query.iter().all(|q| {
                 self.names_term(m.doc, &q.text)
                     || (intent.wants.contains(&Supply::Date) && self.names.months.contains(&q.text))
+                    || self
+                        .names
+                        .sides
+                        .get(&q.text)
+                        .is_some_and(|side| intent.background.contains(side))
             }),
             premise_holds: !intent.presupposes || self.premise_holds(m.doc, query, negated),
             precise_enough: self.doc_precision[m.doc].meets(intent.precision),
@@ -634,7 +644,10 @@ impl Engine {
     }
 
     fn decide<'e>(&'e self, candidates: &[Candidate<'e>]) -> Reply<'e> {
-        let best_any = candidates.first().map_or(0.0, |c| c.score);
+        let best_any = candidates
+            .iter()
+            .find(|c| !c.background)
+            .map_or(0.0, |c| c.score);
         let mut eligible = candidates.iter().filter(|c| c.eligible());
         let (best, runner_up) = (eligible.next(), eligible.next());
         let Some(best) = best else {
