@@ -390,8 +390,8 @@ impl Vocabulary {
     ///
     /// A common English word is not corrected: it means what it says, and the knowledge
     /// base simply does not use it. Other words are: those of four letters for one edit
-    /// that keeps their first letter ("deel", "qatr"), of five and six letters for one
-    /// edit, and longer ones for up to two ("prisnor"). Of equally close candidates the
+    /// that keeps their first letter ("deel", "qatr"), of five letters for one edit, and
+    /// longer ones for up to two ("invaid", "prisnor"). Of equally close candidates the
     /// one with the same first letter wins, then the more frequent, then the
     /// alphabetically first, so that the correction is deterministic.
     fn correct(&self, word: &str) -> Option<&str> {
@@ -405,7 +405,7 @@ impl Vocabulary {
             return None;
         }
         let max = match len {
-            0..=6 => 1,
+            0..=5 => 1,
             _ => 2,
         };
         let first = word.chars().next();
