@@ -179,6 +179,19 @@ fn a_side_named_to_set_the_time_need_not_be_in_the_answer() {
 }
 
 #[test]
+fn nato_is_a_body_that_acts_for_itself() {
+    // The fact is about what Zelensky said, not what NATO said.
+    assert_eq!(
+        answer("what did nato say in response to zelensky's renewed membership push"),
+        None
+    );
+    assert_eq!(
+        answer("in which city was the nato neutrality demand made").as_deref(),
+        Some("istanbul-russia-demands")
+    );
+}
+
+#[test]
 fn replies_are_deterministic() {
     for question in [
         "what about the kids",

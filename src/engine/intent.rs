@@ -246,8 +246,13 @@ fn subjects(words: &[String], entity_of: &impl Fn(&str) -> Option<String>) -> Ve
         }
         let mut found = Vec::new();
         let mut rest = words[i + 1..].iter().map(String::as_str).peekable();
+        // "was *the* NATO demand made" names a thing, not who did it.
+        let be = matches!(word.as_str(), "is" | "was" | "were" | "are");
         while let Some(w) = rest.next() {
             if w == "the" {
+                if be {
+                    break;
+                }
                 continue;
             }
             match entity_of(w) {
