@@ -303,6 +303,8 @@ const WORDS: &[&str] = &[
     "happened",
     "happen",
     "supposed",
+    "regarding",
+    "concerning",
     "considered",
     "somewhere",
     "event",
