@@ -84,6 +84,8 @@ fn false_premises_are_not_affirmed() {
         "How did the 60-day energy truce go?",
         // The fact says Ukraine would *not* join: a negated word bears out no premise.
         "When did Ukraine join NATO?",
+        // The fact is a call for a meeting, not its outcome.
+        "what was the outcome of the thursday meeting in istanbul",
     ] {
         assert_eq!(answer(question), None, "{question}");
     }

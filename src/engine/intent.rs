@@ -134,8 +134,11 @@ static PRECISIONS: LazyLock<Vec<(Regex, Precision)>> = LazyLock::new(|| {
     ]
 });
 
-static HOW_DID: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\bhow (?:did|does|do|has|have|had|was|were|is|are)\b").expect("valid regex")
+/// Shapes that take their subject for granted besides the wh-questions of [`SHAPES`]:
+/// "how did the truce go", "what was the outcome of the meeting".
+static PRESUPPOSING_SHAPE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:how (?:did|does|do|has|have|had|was|were|is|are)|(?:what|which) (?:was|were|is|are))\b")
+        .expect("valid regex")
 });
 
 /// Nouns after which "where" and "when" open a relative clause, not a question: "is
@@ -198,7 +201,7 @@ pub fn read(words: &[String], entity_of: impl Fn(&str) -> Option<String>) -> Int
         .min_by_key(|(start, _)| *start)
         .map(|(_, wants)| wants.to_vec())
         .unwrap_or_default();
-    let presupposes = !wants.is_empty() || HOW_DID.is_match(&text);
+    let presupposes = !wants.is_empty() || PRESUPPOSING_SHAPE.is_match(&text);
     let precision = PRECISIONS
         .iter()
         .find(|(pattern, _)| pattern.is_match(&text))
