@@ -422,6 +422,68 @@ async fn an_unsent_post_is_resent_with_its_nonce_after_a_restart() {
     bot.stop().await;
 }
 
+/// Parley posts, then the claim is made unsent, as a crash between Discord taking the
+/// post and parley recording it leaves it, and Discord forgets the nonce, as it does
+/// after a few minutes: on restart parley finds its post in the channel and does not
+/// post again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_post_discord_took_before_a_crash_is_found_and_not_repeated() {
+    let dir = tempfile::tempdir().unwrap();
+    let discord = Discord::start().await;
+    let bot = start(&discord, dir.path()).await;
+    daily(
+        &bot,
+        standin::GENERAL,
+        standin::ADMIN,
+        set(standin::GENERAL, &this_minute(), Some("UTC")),
+    )
+    .await;
+    discord
+        .wait_request(WAIT, |r| is_post_to(standin::GENERAL)(r) && r.status == 200)
+        .await;
+    bot.stop().await;
+    let posted = discord.messages_in(standin::GENERAL);
+    assert_eq!(posted.len(), 1);
+
+    let db = rusqlite::Connection::open(dir.path().join("parley.sqlite3")).unwrap();
+    let unsent = db
+        .execute(
+            "UPDATE daily_claims SET sent_at = NULL, message_id = NULL",
+            [],
+        )
+        .unwrap();
+    assert_eq!(unsent, 1);
+    drop(db);
+    discord.forget_nonces();
+
+    let bot = start(&discord, dir.path()).await;
+    let listed = format!("/channels/{}/messages", standin::GENERAL);
+    discord
+        .wait_request(WAIT, |r| r.method == "GET" && r.path.ends_with(&listed))
+        .await;
+    let store = parley::store::SqliteStore::open(dir.path()).unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while !parley::store::Store::unsent_claims(&store)
+        .unwrap()
+        .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the claim is never marked sent"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Time for a resend, had one been started.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(discord.messages_in(standin::GENERAL), posted, "posted once");
+    assert_eq!(
+        posts_to(&discord, standin::GENERAL).len(),
+        1,
+        "no second post was attempted"
+    );
+    bot.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_error_is_retried_the_same_day() {
     let dir = tempfile::tempdir().unwrap();

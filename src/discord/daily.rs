@@ -10,7 +10,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use poise::serenity_prelude as serenity;
-use serenity::{ChannelId, CreateMessage, Http, Nonce};
+use serenity::{ChannelId, CreateMessage, GetMessages, Http, Message, MessageId, Nonce, UserId};
 use tokio::sync::Notify;
 
 use super::{lock, present, send};
@@ -138,8 +138,9 @@ async fn seed_from_config(daily: &Daily) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Posts every server's fact of the day, forever (until the task is aborted).
-pub async fn run(http: Arc<Http>, knowledge: Arc<Live>, daily: Arc<Daily>) {
+/// Posts every server's fact of the day, forever (until the task is aborted). `bot` is
+/// parley's own user, whose posts a restart looks for before resending one.
+pub async fn run(http: Arc<Http>, knowledge: Arc<Live>, daily: Arc<Daily>, bot: UserId) {
     if let Err(e) = seed_from_config(&daily).await {
         tracing::error!("cannot set up the daily posts from the config: {e:#}");
     }
@@ -147,7 +148,7 @@ pub async fn run(http: Arc<Http>, knowledge: Arc<Live>, daily: Arc<Daily>) {
         Ok(claims) => {
             let engine = knowledge.engine();
             for claim in claims.into_iter().filter(|c| daily.posts_for(c.guild)) {
-                resume_claim(&http, &engine, &daily, claim).await;
+                resume_claim(&http, &engine, &daily, bot, claim).await;
             }
         }
         Err(e) => tracing::error!("cannot read the unsent daily posts: {e:#}"),
@@ -174,7 +175,13 @@ pub async fn run(http: Arc<Http>, knowledge: Arc<Live>, daily: Arc<Daily>) {
 
 /// Resends a claim found unsent at start-up, if its server still wants it and it is
 /// still owed.
-async fn resume_claim(http: &Arc<Http>, engine: &Arc<Engine>, daily: &Arc<Daily>, claim: Claim) {
+async fn resume_claim(
+    http: &Arc<Http>,
+    engine: &Arc<Engine>,
+    daily: &Arc<Daily>,
+    bot: UserId,
+    claim: Claim,
+) {
     let guild = claim.guild;
     let settings = match daily.with_store(move |s| s.settings(guild)).await {
         Ok(Some(settings)) if settings.enabled => settings,
@@ -196,6 +203,32 @@ async fn resume_claim(http: &Arc<Http>, engine: &Arc<Engine>, daily: &Arc<Daily>
         tracing::info!(guild, date = %claim.date, "unsent daily post is too late now; skipped");
         return;
     }
+    // Discord remembers a nonce for a few minutes only: a post it accepted before a
+    // crash that came before it was recorded as sent is found in the channel instead.
+    let channel = ChannelId::new(settings.channel);
+    match already_posted(http, bot, channel, &claim).await {
+        Ok(Some(message)) => {
+            let date = claim.date;
+            let id = message.get();
+            match daily
+                .with_store(move |s| s.mark_sent(guild, date, id, Timestamp::now()))
+                .await
+            {
+                Ok(()) => {
+                    tracing::info!(guild, %date, "unsent daily post found in its channel; not resent")
+                }
+                Err(e) => {
+                    tracing::error!(guild, %date, "cannot record a daily post as sent: {e:#}")
+                }
+            }
+            return;
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(
+            guild,
+            "cannot read the daily channel's recent messages; resending with the post's nonce: {e}"
+        ),
+    }
     tracing::info!(guild, date = %claim.date, "resending an unsent daily post");
     spawn_send(
         http,
@@ -206,6 +239,50 @@ async fn resume_claim(http: &Arc<Http>, engine: &Arc<Engine>, daily: &Arc<Daily>
         claim,
         Duration::ZERO,
     );
+}
+
+/// Discord's epoch, for snowflakes: 2015-01-01T00:00:00Z in milliseconds.
+const DISCORD_EPOCH_MS: i64 = 1_420_070_400_000;
+/// How far before its claim a post is looked for, for clocks that disagree.
+const CLOCK_SLACK_MS: i64 = 60_000;
+
+/// The message parley posted for `claim` in `channel`, if the channel's messages since
+/// the claim hold one.
+async fn already_posted(
+    http: &Http,
+    bot: UserId,
+    channel: ChannelId,
+    claim: &Claim,
+) -> serenity::Result<Option<MessageId>> {
+    let since = claim.claimed_at.as_millisecond() - CLOCK_SLACK_MS - DISCORD_EPOCH_MS;
+    let mut query = GetMessages::new().limit(100);
+    if let Ok(since) = u64::try_from(since)
+        && since > 0
+    {
+        query = query.after(MessageId::new(since << 22));
+    }
+    let messages = channel.messages(http, query).await?;
+    Ok(messages
+        .iter()
+        .find(|m| is_post_of(m, bot, claim))
+        .map(|m| m.id))
+}
+
+/// Whether `message` is parley's fact-of-the-day post of the claim's fact: by parley,
+/// with the post's title, and the fact's id in the footer.
+fn is_post_of(message: &Message, bot: UserId, claim: &Claim) -> bool {
+    let footer = format!("fact {}", claim.fact);
+    message.author.id == bot
+        && message.embeds.first().is_some_and(|embed| {
+            embed
+                .title
+                .as_deref()
+                .is_some_and(present::is_fact_of_the_day_title)
+                && embed
+                    .footer
+                    .as_ref()
+                    .is_some_and(|f| f.text == footer || f.text.starts_with(&format!("{footer} ·")))
+        })
 }
 
 /// One pass: claims and sends every post due at `now`; returns the earliest instant

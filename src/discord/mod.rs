@@ -267,6 +267,7 @@ pub async fn run(
                         Arc::clone(&ctx.http),
                         Arc::clone(&bot.knowledge),
                         Arc::clone(daily),
+                        ready.user.id,
                     ));
                     *lock(&poster_slot) = Some(task);
                 }

@@ -352,13 +352,21 @@ pub fn fact(kb: &KnowledgeBase, fact: &Fact) -> View {
 pub fn fact_of_the_day(kb: &KnowledgeBase, fact: &Fact, years_ago: Option<i32>) -> View {
     let mut view = answer(kb, fact);
     let title = match years_ago {
-        Some(1) => "On this day, 1 year ago".to_string(),
-        Some(n) if n > 1 => format!("On this day, {n} years ago"),
-        _ => "Fact of the day".to_string(),
+        Some(1) => format!("{ON_THIS_DAY}, 1 year ago"),
+        Some(n) if n > 1 => format!("{ON_THIS_DAY}, {n} years ago"),
+        _ => FACT_OF_THE_DAY.to_string(),
     };
     view.text = truncate(&format!("**{title}**\n{}", view.text), limits::MESSAGE);
     view.embed.title = Some(title);
     view
+}
+
+const FACT_OF_THE_DAY: &str = "Fact of the day";
+const ON_THIS_DAY: &str = "On this day";
+
+/// Whether an embed title is that of a fact-of-the-day post.
+pub fn is_fact_of_the_day_title(title: &str) -> bool {
+    title == FACT_OF_THE_DAY || title.starts_with(ON_THIS_DAY)
 }
 
 /// One page of a timeline, with Previous/Next buttons that only `invoker` may press.

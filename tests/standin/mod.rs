@@ -272,6 +272,12 @@ impl Discord {
         });
     }
 
+    /// Forgets every nonce seen, as Discord does after a few minutes: a post resent with
+    /// `enforce_nonce` after this makes a new message.
+    pub fn forget_nonces(&self) {
+        self.inner.update(|state| state.nonces.clear());
+    }
+
     /// Waits until the bot has identified and been sent READY and GUILD_CREATE; returns the
     /// IDENTIFY payload (`d`) of its first session. Panics on timeout.
     pub async fn wait_ready(&self, timeout: Duration) -> Value {

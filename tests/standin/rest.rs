@@ -631,18 +631,40 @@ impl State {
                 .find(|(key, _)| *key == name)
                 .and_then(|(_, value)| value.parse().ok())
         };
+        let needed = Permissions::VIEW_CHANNEL | Permissions::READ_MESSAGE_HISTORY;
+        if !self.bot_permissions(channel).contains(needed) {
+            return Err(missing_access());
+        }
         let limit = param("limit").unwrap_or(50).clamp(1, 100) as usize;
-        let listed: Vec<Value> = self
+        let in_channel = self
             .messages
             .iter()
-            .rev()
             .filter(|m| !m.ephemeral && world::id_of(&m.message, "channel_id") == channel)
-            .map(|m| &m.message)
-            .filter(|m| param("before").is_none_or(|before| world::id_of(m, "id") < before))
-            .filter(|m| param("after").is_none_or(|after| world::id_of(m, "id") > after))
-            .take(limit)
-            .cloned()
-            .collect();
+            .map(|m| &m.message);
+        // Newest first; with `after`, the `limit` messages right after it.
+        let mut listed: Vec<Value> = match param("after") {
+            Some(after) => {
+                let mut oldest: Vec<Value> = in_channel
+                    .filter(|m| world::id_of(m, "id") > after)
+                    .take(limit)
+                    .cloned()
+                    .collect();
+                oldest.reverse();
+                oldest
+            }
+            None => in_channel
+                .rev()
+                .filter(|m| param("before").is_none_or(|before| world::id_of(m, "id") < before))
+                .take(limit)
+                .cloned()
+                .collect(),
+        };
+        // A nonce comes back only in the answer to the post that carried it.
+        for message in &mut listed {
+            if let Some(object) = message.as_object_mut() {
+                object.remove("nonce");
+            }
+        }
         Ok(Reply::ok(Value::from(listed)))
     }
 
