@@ -16,6 +16,10 @@ pub struct Intent {
     pub wants: Vec<Supply>,
     /// Entities the question names as doing the thing asked about.
     pub subjects: Vec<String>,
+    /// The subjects follow "did", "has", "will"…, so they act ("what did *Ukraine*
+    /// want"); after "was", "is"… they may only describe ("was *Ukrainian* grain
+    /// exported").
+    pub subjects_act: bool,
     /// A "wh" question takes what it says for granted ("why did the West agree" assumes
     /// the West agreed); a yes/no question does not.
     pub presupposes: bool,
@@ -206,9 +210,11 @@ pub fn read(words: &[String], entity_of: impl Fn(&str) -> Option<String>) -> Int
         .iter()
         .find(|(pattern, _)| pattern.is_match(&text))
         .map(|&(_, precision)| precision);
+    let (subjects, subjects_act) = subjects(words, &entity_of);
     Intent {
         wants,
-        subjects: subjects(words, &entity_of),
+        subjects,
+        subjects_act,
         presupposes,
         precision,
         background: background(words, &entity_of),
@@ -242,7 +248,7 @@ fn background(words: &[String], entity_of: &impl Fn(&str) -> Option<String>) -> 
 
 /// The entities right after the first auxiliary verb that is followed by one ("did Russia
 /// and Ukraine sign" names both), skipping "the".
-fn subjects(words: &[String], entity_of: &impl Fn(&str) -> Option<String>) -> Vec<String> {
+fn subjects(words: &[String], entity_of: &impl Fn(&str) -> Option<String>) -> (Vec<String>, bool) {
     for (i, word) in words.iter().enumerate() {
         if !AUXILIARIES.contains(&word.as_str()) {
             continue;
@@ -273,10 +279,10 @@ fn subjects(words: &[String], entity_of: &impl Fn(&str) -> Option<String>) -> Ve
             }
         }
         if !found.is_empty() {
-            return found;
+            return (found, !be);
         }
     }
-    Vec::new()
+    (Vec::new(), false)
 }
 
 #[cfg(test)]

@@ -564,7 +564,8 @@ impl Engine {
         // negates the same thing.
         let agrees = negated.iter().any(|t| self.doc_negated[m.doc].contains(t));
         // "What did Ukraine want?" is about what Ukraine alone did, rather than both sides.
-        let focused = !intent.subjects.is_empty()
+        let focused = intent.subjects_act
+            && !intent.subjects.is_empty()
             && fact.actors.len() == intent.subjects.len()
             && fact.actors.iter().all(|a| intent.subjects.contains(a));
         let bonus = if agrees { NEGATION_AGREEMENT } else { 0.0 }
