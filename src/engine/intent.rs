@@ -92,7 +92,7 @@ static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
             &[City],
         ),
         shape(
-            r"\b(?:where|(?:which|what) (?:place|places|sea|port|ports|region|coast|location|venue)|in what place)\b",
+            r"\b(?:where|(?:which|what) (?:place|places|sea|port|ports|region|part|coast|location|venue)|in what place)\b",
             &[Place],
         ),
         shape(

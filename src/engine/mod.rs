@@ -743,8 +743,28 @@ impl Engine {
 
 /// Words that negate the next few words: "not", "never", "no", and the "t" of "wasn't".
 fn is_negator(word: &str, previous: Option<&str>) -> bool {
-    matches!(word, "not" | "never" | "no" | "nor" | "without")
-        || (word == "t" && previous.is_some_and(|p| p.ends_with('n')))
+    matches!(
+        word,
+        "not"
+            | "never"
+            | "no"
+            | "nor"
+            | "without"
+            | "didnt"
+            | "dont"
+            | "doesnt"
+            | "isnt"
+            | "wasnt"
+            | "werent"
+            | "arent"
+            | "wont"
+            | "wouldnt"
+            | "cant"
+            | "couldnt"
+            | "hasnt"
+            | "havent"
+            | "hadnt"
+    ) || (word == "t" && previous.is_some_and(|p| p.ends_with('n')))
 }
 
 /// What a question's negation shared with a fact's adds to the fact's score.

@@ -303,6 +303,7 @@ const WORDS: &[&str] = &[
     "happened",
     "happen",
     "supposed",
+    "wouldnt",
     "regarding",
     "concerning",
     "considered",
