@@ -199,15 +199,17 @@ impl Precise {
             .chain(fact.citations.iter().map(|c| c.quote.as_str()))
             .collect();
         let any = |re: &Regex| texts.iter().any(|t| re.is_match(t));
-        let count = texts.iter().any(|t| {
-            NUMBER.captures_iter(t).any(|c| {
-                let number = c[2].replace(',', "");
-                c.get(1).is_none() && is_count(&number)
-            })
-        });
+        let has_digit = texts.iter().any(|t| t.bytes().any(|b| b.is_ascii_digit()));
+        let count = has_digit
+            && texts.iter().any(|t| {
+                NUMBER.captures_iter(t).any(|c| {
+                    let number = c[2].replace(',', "");
+                    c.get(1).is_none() && is_count(&number)
+                })
+            });
         Precise {
             day: fact.date.is_some_and(|d| d.day.is_some()) || any(&WEEKDAY),
-            hour: any(&CLOCK),
+            hour: (has_digit || texts.iter().any(|t| t.contains("clock"))) && any(&CLOCK),
             count,
         }
     }
@@ -372,10 +374,16 @@ impl Engine {
                 for c in &fact.citations {
                     content.extend(builder.learn(&c.quote));
                 }
-                let words = text::tokenize(&fact.answer);
-                for (place, side) in &place_of {
-                    if words.contains(place) {
-                        content.extend(builder.terms(side));
+                let lower = fact.answer.to_lowercase();
+                if place_of
+                    .iter()
+                    .any(|(place, _)| lower.contains(place.as_str()))
+                {
+                    let words = text::tokenize(&fact.answer);
+                    for (place, side) in &place_of {
+                        if words.contains(place) {
+                            content.extend(builder.terms(side));
+                        }
                     }
                 }
                 DocTerms { questions, content }
@@ -782,8 +790,18 @@ fn negated_only<'a>(
     analyzer: &Analyzer,
     texts: impl Iterator<Item = &'a str>,
 ) -> FxHashSet<String> {
-    let mut negated = FxHashSet::default();
-    let mut plain = FxHashSet::default();
+    // Words first, stems last: most texts negate nothing, and stemming is the costly
+    // step, so only the few negated words are stemmed (with the plain words that could
+    // share their stem).
+    static MAY_NEGATE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\b(?:not|no|never|nor|without)\b|n['’]t\b|\b(?:did|does|do|is|was|were|are|wo|would|ca|could|has|have|had|should)nt\b").expect("valid regex")
+    });
+    let texts: Vec<&str> = texts.collect();
+    if !texts.iter().any(|t| MAY_NEGATE.is_match(t)) {
+        return FxHashSet::default();
+    }
+    let mut negated: Vec<String> = Vec::new();
+    let mut plain: Vec<String> = Vec::new();
     for text in texts {
         let words = text::tokenize(text);
         let mut reach = 0;
@@ -792,11 +810,25 @@ fn negated_only<'a>(
                 reach = NEGATION_REACH;
                 continue;
             }
-            let into = if reach > 0 { &mut negated } else { &mut plain };
-            into.extend(analyzer.analyze_text(word).terms);
+            if reach > 0 {
+                negated.push(word.clone());
+            } else {
+                plain.push(word.clone());
+            }
             reach = reach.saturating_sub(1);
         }
     }
+    if negated.is_empty() {
+        return FxHashSet::default();
+    }
+    let stems = |words: &[String]| -> FxHashSet<String> {
+        words
+            .iter()
+            .flat_map(|w| analyzer.analyze_text(w).terms)
+            .collect()
+    };
+    let plain = stems(&plain);
+    let mut negated = stems(&negated);
     negated.retain(|t| !plain.contains(t));
     negated
 }
