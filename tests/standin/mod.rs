@@ -3,7 +3,7 @@
 //!
 //! [`Discord::start`] serves, on one port of 127.0.0.1, the REST routes the bot uses under
 //! `/api/v10` and a plain `ws://` Gateway at the URL `GET /api/v10/gateway` returns. The world is
-//! fixed (see the constants below): one guild with seven text channels, a few users and roles, a
+//! fixed (see the constants below): one guild with eight text channels, a few users and roles, a
 //! DM channel, and [`OTHER_GUILDS`] small guilds of one channel each. Tests make users act
 //! ([`Discord::user_message`], [`Discord::slash_command`], [`Discord::click`], ...), each of
 //! which sends the Gateway dispatch Discord would send, and then read what the bot did
@@ -22,6 +22,9 @@
 //! - limits: message content over 2000 characters is `400` (code 50035), an empty message `400`
 //!   (code 50006); `allowed_mentions` decides who is in a message's `mentions`;
 //! - `enforce_nonce` on `POST /channels/{id}/messages`;
+//! - `GET /channels/{id}/messages` pages as Discord does (`after` gives the messages right after
+//!   it, newest first), refuses a channel the bot cannot see and lists nothing where it lacks
+//!   Read Message History, such as [`NO_HISTORY`];
 //! - interactions: one callback per interaction, within 3 seconds; follow-ups after a deferred
 //!   response edit the "thinking..." message; ephemeral messages stay out of the channel;
 //! - the bot's own messages come back to it as `MESSAGE_CREATE` / `MESSAGE_UPDATE` /
@@ -91,6 +94,8 @@ pub const BRIEFINGS: u64 = 1_210_000_000_000_000_205;
 pub const DIGEST: u64 = 1_210_000_000_000_000_206;
 /// `#staff`: only the Moderators role ([`ADMIN`]) may see it; the bot may not.
 pub const STAFF: u64 = 1_210_000_000_000_000_207;
+/// `#no-history`: an overwrite denies the bot READ_MESSAGE_HISTORY (it may still post).
+pub const NO_HISTORY: u64 = 1_210_000_000_000_000_208;
 /// The DM channel between the bot and [`ASKER`].
 pub const DM_CHANNEL: u64 = 1_210_000_000_000_000_301;
 

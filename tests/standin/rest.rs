@@ -619,10 +619,20 @@ impl State {
         Ok(Reply::ok(Value::from(registered)))
     }
 
-    /// `GET /channels/{id}/messages`: newest first, honouring `limit`, `before` and `after`.
+    /// `GET /channels/{id}/messages`: at most `limit` (default 50) messages, newest first. With
+    /// `after`, the ones right after it (the oldest newer than it), as Discord pages forward;
+    /// otherwise the newest (before `before`). A channel the bot cannot see is Missing Access;
+    /// without Read Message History the list is empty, not an error.
     fn list_messages(&self, channel: u64, query: &str) -> Result<Reply, Reply> {
         if !self.channel_exists(channel) {
             return Err(unknown_channel());
+        }
+        let permissions = self.bot_permissions(channel);
+        if !permissions.contains(Permissions::VIEW_CHANNEL) {
+            return Err(missing_access());
+        }
+        if !permissions.contains(Permissions::READ_MESSAGE_HISTORY) {
+            return Ok(Reply::ok(json!([])));
         }
         let param = |name: &str| -> Option<u64> {
             query
@@ -631,34 +641,22 @@ impl State {
                 .find(|(key, _)| *key == name)
                 .and_then(|(_, value)| value.parse().ok())
         };
-        let needed = Permissions::VIEW_CHANNEL | Permissions::READ_MESSAGE_HISTORY;
-        if !self.bot_permissions(channel).contains(needed) {
-            return Err(missing_access());
-        }
         let limit = param("limit").unwrap_or(50).clamp(1, 100) as usize;
-        let in_channel = self
+        let (before, after) = (param("before"), param("after"));
+        let oldest_first: Vec<&Value> = self
             .messages
             .iter()
             .filter(|m| !m.ephemeral && world::id_of(&m.message, "channel_id") == channel)
-            .map(|m| &m.message);
-        // Newest first; with `after`, the `limit` messages right after it.
-        let mut listed: Vec<Value> = match param("after") {
-            Some(after) => {
-                let mut oldest: Vec<Value> = in_channel
-                    .filter(|m| world::id_of(m, "id") > after)
-                    .take(limit)
-                    .cloned()
-                    .collect();
-                oldest.reverse();
-                oldest
-            }
-            None => in_channel
-                .rev()
-                .filter(|m| param("before").is_none_or(|before| world::id_of(m, "id") < before))
-                .take(limit)
-                .cloned()
-                .collect(),
+            .map(|m| &m.message)
+            .filter(|m| before.is_none_or(|before| world::id_of(m, "id") < before))
+            .filter(|m| after.is_none_or(|after| world::id_of(m, "id") > after))
+            .collect();
+        let page = if after.is_some() && before.is_none() {
+            &oldest_first[..limit.min(oldest_first.len())]
+        } else {
+            &oldest_first[oldest_first.len().saturating_sub(limit)..]
         };
+        let mut listed: Vec<Value> = page.iter().rev().map(|m| (*m).clone()).collect();
         // A nonce comes back only in the answer to the post that carried it.
         for message in &mut listed {
             if let Some(object) = message.as_object_mut() {

@@ -346,7 +346,7 @@ async fn gateway_speaks_the_protocol_to_any_client() {
     let guild = receive(&mut socket).await;
     assert_eq!(event(&guild), ("GUILD_CREATE", 2));
     assert_eq!(guild["d"]["id"], standin::GUILD_ID.to_string());
-    assert_eq!(guild["d"]["channels"].as_array().unwrap().len(), 7);
+    assert_eq!(guild["d"]["channels"].as_array().unwrap().len(), 8);
     for n in 1..=standin::OTHER_GUILDS {
         let other = receive(&mut socket).await;
         assert_eq!(event(&other), ("GUILD_CREATE", 2 + n));
@@ -911,6 +911,103 @@ async fn serves_the_rest_routes_serenity_reads() {
     );
 }
 
+/// A channel's messages as serenity reads them: newest first, at most `limit` (50 unless told);
+/// `after` pages forward from a message, `before` back; nothing without Read Message History,
+/// and Missing Access where the bot cannot see.
+#[tokio::test]
+async fn lists_a_channels_messages_as_discord_pages_them() {
+    let discord = Discord::start().await;
+    let http = http(&discord);
+    let general = serenity::ChannelId::new(standin::GENERAL);
+    let mut sent = Vec::new();
+    for n in 0..60 {
+        let text = format!("message {n}");
+        let message = discord
+            .user_message(standin::GENERAL, standin::ASKER, &text)
+            .await;
+        sent.push(message.message_id);
+    }
+    let listed = |builder: serenity::GetMessages| {
+        let http = &http;
+        async move {
+            let messages = general.messages(http, builder).await.unwrap();
+            messages.iter().map(|m| m.id.get()).collect::<Vec<_>>()
+        }
+    };
+    let newest_first =
+        |range: std::ops::Range<usize>| -> Vec<u64> { sent[range].iter().rev().copied().collect() };
+    let at = |i: usize| serenity::MessageId::new(sent[i]);
+    assert_eq!(
+        listed(serenity::GetMessages::new()).await,
+        newest_first(10..60)
+    );
+    assert_eq!(
+        listed(serenity::GetMessages::new().limit(3)).await,
+        newest_first(57..60)
+    );
+    assert_eq!(
+        listed(serenity::GetMessages::new().after(at(4)).limit(3)).await,
+        newest_first(5..8)
+    );
+    assert_eq!(
+        listed(serenity::GetMessages::new().after(at(4))).await,
+        newest_first(5..55)
+    );
+    assert_eq!(
+        listed(serenity::GetMessages::new().after(at(57)).limit(10)).await,
+        newest_first(58..60)
+    );
+    assert_eq!(
+        listed(serenity::GetMessages::new().before(at(4)).limit(3)).await,
+        newest_first(1..4)
+    );
+
+    // The bot's own message reads back whole: author, type and embed.
+    let embed = serenity::CreateEmbed::new()
+        .title("Fact of the day")
+        .footer(serenity::CreateEmbedFooter::new("fact grain-deal"));
+    let posted = general
+        .send_message(&http, CreateMessage::new().embed(embed))
+        .await
+        .unwrap();
+    let read = general
+        .messages(&http, serenity::GetMessages::new().after(at(59)))
+        .await
+        .unwrap();
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0].id, posted.id);
+    assert_eq!(read[0].author.id.get(), standin::BOT_USER_ID);
+    assert_eq!(read[0].kind, serenity::MessageType::Regular);
+    assert_eq!(read[0].embeds[0].title.as_deref(), Some("Fact of the day"));
+    assert_eq!(
+        read[0].embeds[0].footer.as_ref().map(|f| f.text.as_str()),
+        Some("fact grain-deal")
+    );
+
+    let no_history = serenity::ChannelId::new(standin::NO_HISTORY);
+    no_history.say(&http, "posted, not readable").await.unwrap();
+    assert_eq!(discord.messages_in(standin::NO_HISTORY).len(), 1);
+    let none = no_history
+        .messages(&http, serenity::GetMessages::new())
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "{none:?}");
+    let staff = serenity::ChannelId::new(standin::STAFF);
+    assert_eq!(
+        status_and_code(staff.messages(&http, serenity::GetMessages::new()).await),
+        (403, 50001)
+    );
+    assert_eq!(
+        status_and_code(
+            serenity::ChannelId::new(1)
+                .messages(&http, serenity::GetMessages::new())
+                .await
+        ),
+        (404, 10003)
+    );
+    discord.assert_bodies_valid();
+}
+
 /// The channel, guild and member routes, read by serenity; and the permissions serenity
 /// computes from what they return are the ones the stand-in enforces and puts in interactions,
 /// for every member of every channel.
@@ -927,6 +1024,7 @@ async fn serves_channels_guilds_and_members_that_imply_its_permissions() {
         (standin::GUILD_ID, standin::BRIEFINGS),
         (standin::GUILD_ID, standin::DIGEST),
         (standin::GUILD_ID, standin::STAFF),
+        (standin::GUILD_ID, standin::NO_HISTORY),
         (other_guild, other_general),
     ];
     let people = [

@@ -9,8 +9,8 @@ use serenity::model::Permissions;
 
 use super::{
     ADMIN, APPLICATION_ID, ASK_CHANNEL, ASKER, BOT_USER_ID, BRIEFINGS, DIGEST, GENERAL, GUILD_ID,
-    LOCKED, NO_EMBEDS, OTHER_BOT, OTHER_GUILDS, OWNER_USER_ID, ROLE_ID, STAFF, WEBHOOK_ID,
-    other_guild,
+    LOCKED, NO_EMBEDS, NO_HISTORY, OTHER_BOT, OTHER_GUILDS, OWNER_USER_ID, ROLE_ID, STAFF,
+    WEBHOOK_ID, other_guild,
 };
 
 /// Discord's epoch (2015-01-01), in Unix milliseconds.
@@ -246,6 +246,12 @@ fn main_guild() -> Guild {
                     Overwrite::role(GUILD_ID, none, P::VIEW_CHANNEL),
                     Overwrite::role(MODERATORS_ROLE_ID, P::VIEW_CHANNEL, none),
                 ],
+            ),
+            text(
+                NO_HISTORY,
+                "no-history",
+                "The bot may post here but not read the history",
+                vec![Overwrite::role(BOT_ROLE_ID, none, P::READ_MESSAGE_HISTORY)],
             ),
         ],
         members: vec![
